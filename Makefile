@@ -1,0 +1,49 @@
+# The README's commands. Each works on a fresh clone: it creates .venv and installs first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+PYTEST_ARGS ?=
+
+export SHIFTWELL_INSTANCE_PATH ?= $(CURDIR)/instance
+
+.PHONY: install demo test lint format conformance clean
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Shiftwell needs Python 3.11 or newer"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
+
+# Stamps: re-install only when the package metadata changed.
+$(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
+	$(BIN)/pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test,postgres,dev]'
+	@touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	SHIFTWELL_ENV=demo $(BIN)/shiftwell db upgrade
+	SHIFTWELL_ENV=demo $(BIN)/shiftwell demo load
+	@echo
+	@echo "Shiftwell demo: http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
+	@echo
+	SHIFTWELL_ENV=demo SHIFTWELL_BASE_URL=http://$(HOST):$(PORT) $(BIN)/shiftwell run --host $(HOST) --port $(PORT) --no-reload
+
+test: $(VENV)/.installed-test
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check lms_core courses lti xapi certificates
+
+format: $(VENV)/.installed-test
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format lms_core courses lti xapi certificates
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache
