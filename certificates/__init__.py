@@ -1,0 +1,1 @@
+"""Continuing-education certificates: PDF, numbering, verification, revocation."""

@@ -1,0 +1,14 @@
+"""Registers the certificates package with the core, as any plugin would."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from lms_core.plugins import Plugin
+
+
+class CertificatesPlugin(Plugin):
+    """Certificates."""
+
+    def init_app(self, app: Flask) -> None:
+        pass

@@ -1,0 +1,1 @@
+"""Course packages, versions, the catalog, the learner player, progress and completion."""

@@ -1,0 +1,1 @@
+"""xAPI: the statement vocabulary, the embedded Learning Record Store, forwarding."""
