@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, render_template
-from sqlalchemy import select
+from sqlalchemy import event, select, update
 
 from lms_core import outbox, signals
 from lms_core.models import Role, User
@@ -46,6 +46,21 @@ class CertificatesPlugin(Plugin):
             ),
         )
         self.add_template_hook(app, "home_panels", _awaiting_name_panel, priority=20)
+        if not event.contains(User, "before_delete", _keep_certificates):
+            event.listen(User, "before_delete", _keep_certificates)
+
+
+def _keep_certificates(mapper: Any, connection: Any, user: User) -> None:
+    """A deleted account leaves its certificates behind, holder-less but intact.
+
+    The foreign key says ON DELETE SET NULL; this does the same for ORM deletes on SQLite,
+    which does not enforce foreign keys unless told to.
+    """
+    from certificates.models import Certificate
+
+    connection.execute(
+        update(Certificate).where(Certificate.user_id == user.id).values(user_id=None)
+    )
 
 
 def _awaiting_name_panel(user: Any = None, **_: Any) -> str:

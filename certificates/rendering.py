@@ -100,36 +100,46 @@ class TemplateError(RuntimeError):
     """A partner's certificate template is missing or broken."""
 
 
-class LocalOnlyFetcher:
+def _is_local(url: str, roots: tuple[Path, ...]) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme == "data":
+        return True
+    if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+        return False
+    path = Path(unquote(parts.path)).resolve()
+    return any(path.is_relative_to(root) for root in roots)
+
+
+@functools.cache
+def _fetcher_class() -> type:
+    # Built on first use: importing WeasyPrint loads Pango and friends, which the web app
+    # and most CLI commands never need.
+    from weasyprint.urls import URLFetcher
+
+    class _LocalOnlyFetcher(URLFetcher):
+        def __init__(self, roots: Iterable[Path]) -> None:
+            super().__init__(allowed_protocols={"file", "data"}, allow_redirects=False)
+            self.roots = tuple(Path(r).resolve() for r in roots)
+
+        def allows(self, url: str) -> bool:
+            return _is_local(url, self.roots)
+
+        def fetch(self, url: str, headers: Mapping[str, str] | None = None) -> Any:
+            if not self.allows(url):
+                log.warning("certificate template asked for %s; refused (local files only)", url)
+                raise ValueError(f"refused {url}: certificates use local files only")
+            return super().fetch(url, headers)
+
+    return _LocalOnlyFetcher
+
+
+def LocalOnlyFetcher(roots: Iterable[Path]) -> Any:  # noqa: N802 - used like a class
     """WeasyPrint URL fetcher: ``data:`` URLs and files inside ``roots``, nothing else.
 
     Certificates must render the same in ten years and never leak a learner's name to a
     font CDN, so there is no network access at all, whatever a template asks for.
     """
-
-    def __init__(self, roots: Iterable[Path]) -> None:
-        from weasyprint.urls import URLFetcher
-
-        self.roots = tuple(Path(r).resolve() for r in roots)
-        self._inner = URLFetcher(allowed_protocols={"file", "data"}, allow_redirects=False)
-
-    def allows(self, url: str) -> bool:
-        parts = urlsplit(url)
-        if parts.scheme == "data":
-            return True
-        if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
-            return False
-        path = Path(unquote(parts.path)).resolve()
-        return any(path.is_relative_to(root) for root in self.roots)
-
-    def __call__(self, url: str, *args: Any, **kwargs: Any) -> Any:
-        return self.fetch(url)
-
-    def fetch(self, url: str, headers: Mapping[str, str] | None = None) -> Any:
-        if not self.allows(url):
-            log.warning("certificate template asked for %s; refused (local files only)", url)
-            raise ValueError(f"refused {url}: certificates use local files only")
-        return self._inner.fetch(url, headers)
+    return _fetcher_class()(roots)
 
 
 def qr_data_uri(url: str) -> str:

@@ -188,7 +188,7 @@ def complete_course(
 def pdf_text(pdf: bytes, tmp_path: Path) -> str:
     path = tmp_path / "text.pdf"
     path.write_bytes(pdf)
-    out = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True)
+    out = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, check=True)
     return out.stdout.decode("utf-8")
 
 
