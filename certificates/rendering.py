@@ -133,7 +133,7 @@ def _fetcher_class() -> type:
     return _LocalOnlyFetcher
 
 
-def LocalOnlyFetcher(roots: Iterable[Path]) -> Any:  # noqa: N802 - used like a class
+def LocalOnlyFetcher(roots: Iterable[Path]) -> Any:
     """WeasyPrint URL fetcher: ``data:`` URLs and files inside ``roots``, nothing else.
 
     Certificates must render the same in ten years and never leak a learner's name to a
