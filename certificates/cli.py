@@ -37,7 +37,7 @@ def _row(c: Certificate) -> dict[str, object]:
         "title": c.course_title,
         "credit_type": c.credit_type,
         "credit_amount": wording.format_amount(c.credit_amount),
-        "completed_on": c.completed_on,
+        "completed_on": c.completed_on.isoformat(),
         "issued_at": c.issued_at,
         "revoked_reason": c.revoked_reason,
         "verify_url": c.verify_url,

@@ -87,6 +87,25 @@ def make_course(slug: str = "steady-after-shift", credit: CreditInfo | None = No
     )
 
 
+@pytest.fixture(scope="session")
+def signing_key_file(tmp_path_factory) -> Path:
+    """One issuer key for the whole session: generating RSA keys per test is slow."""
+    from joserfc.jwk import RSAKey
+
+    path = tmp_path_factory.mktemp("keys") / "certificates-signing-key.pem"
+    path.write_bytes(RSAKey.generate_key(2048, private=True).as_pem(private=True))
+    return path
+
+
+@pytest.fixture
+def app_config(app_config, signing_key_file, tmp_path):
+    return {
+        **app_config,
+        "CERTIFICATES_SIGNING_KEY_FILE": str(signing_key_file),
+        "CERTIFICATES_EXPORT_DIR": str(tmp_path / "exports"),
+    }
+
+
 @pytest.fixture
 def catalog(monkeypatch):
     """A catalog with the courses the tests name; ``catalog.add(course)`` adds more."""
