@@ -27,3 +27,12 @@ def get_partner(slug: str) -> Any | None:
     except ImportError:
         return None
     return api.get_partner(slug)
+
+
+def get_partner_logo(slug: str) -> Any | None:
+    """``courses.api.get_partner_logo``: a ``PartnerLogo`` (bytes, media type), or None."""
+    try:
+        from courses import api
+    except ImportError:
+        return None
+    return api.get_partner_logo(slug)

@@ -201,3 +201,15 @@ class CertificateExport(db.Model):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class CertificateAsset(db.Model):
+    """An image printed on certificates (a partner's logo), stored once by its SHA-256 so
+    a certificate re-rendered years later shows the logo it was issued with."""
+
+    __tablename__ = "certificates_asset"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    media_type: Mapped[str] = mapped_column(String(50))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

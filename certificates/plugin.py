@@ -29,6 +29,7 @@ class CertificatesPlugin(Plugin):
         app.config.setdefault("CERTIFICATES_SIGNING_KEY_FILE", None)
         app.config.setdefault("CERTIFICATES_EXPORT_DIR", None)
         app.config.setdefault("CERTIFICATES_EXPORT_PROCESSES", 0)
+        app.config.setdefault("CERTIFICATES_TEMPLATE_DIR", None)
 
         self.register_blueprint(app, views.bp)
         self.register_cli(app, cli.certificates_group)

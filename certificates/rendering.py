@@ -82,7 +82,7 @@ class CertificateView:
     paper: str = "letter"
     title: str = "Certificate of Completion"
     kicker: str = "Continuing Education"
-    logo_path: str | None = None  # a partner logo inside its template folder
+    logo_uri: str | None = None  # the partner's logo as a data: URI (else the seal)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -227,10 +227,8 @@ class Renderer:
     def _logo(
         self, env: SandboxedEnvironment, view: CertificateView, template_dir: Path | None
     ) -> Markup:
-        if view.logo_path and template_dir:
-            path = (template_dir / view.logo_path).resolve()
-            if path.is_file() and path.is_relative_to(template_dir.resolve()):
-                return Markup('<img src="{}" alt="">').format(path.as_uri())
+        if view.logo_uri:
+            return Markup('<img src="{}" alt="">').format(view.logo_uri)
         return Markup(env.get_template("seal.svg").render())  # noqa: S704 - our own file
 
     def render(

@@ -3,9 +3,11 @@ views and the CLI parse input, call these, and commit once."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import logging
+import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ from sqlalchemy import select
 from certificates import catalog, credentials, numbering, rendering, wording
 from certificates.models import (
     Certificate,
+    CertificateAsset,
     CertificateDocument,
     CertificateSource,
     CertificateStatus,
@@ -33,6 +36,8 @@ log = logging.getLogger(__name__)
 
 RENDER_TOPIC = "certificates.render"
 NAME_MAX = 200
+#: A partner picks an operator-installed template by folder name, never by path.
+TEMPLATE_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
 # -- the course facts a certificate copies -------------------------------------------------
@@ -119,24 +124,39 @@ def clean_name(text: str | None, location: str = "name") -> str:
 # -- issuing ------------------------------------------------------------------------------------
 
 
-def _design(tenant: Tenant, settings: Mapping[str, Any]) -> dict[str, Any]:
-    """How the certificate looks, fixed at issue (docs/certificates.md, "Partner settings")."""
-    options = (
-        settings.get("certificate") if isinstance(settings.get("certificate"), Mapping) else {}
-    )
-    template = options.get("template") or settings.get("certificate_template")
-    logo = options.get("logo") or settings.get("logo")
-    signatory = options.get("signatory") or settings.get("signatory") or {}
-    if not isinstance(signatory, Mapping):
-        signatory = {"name": str(signatory)}
+def _design(tenant: Tenant, partner_slug: str, settings: Mapping[str, Any]) -> dict[str, Any]:
+    """How the certificate looks, fixed at issue (docs/certificates.md, "Partner settings").
+
+    The signature line names the partner's continuing-education contact when the package
+    gives one (``settings.contact.name``), else the accredited provider itself.
+    """
+    template = settings.get("certificate_template")
+    contact = settings.get("contact") if isinstance(settings.get("contact"), Mapping) else {}
     return {
         "paper": rendering.paper_for_locale(tenant.locale),
         "locale": tenant.locale or "en-US",
-        "template": str(template) if template else None,
-        "logo": str(logo) if logo else None,
-        "signatory_name": str(signatory.get("name") or ""),
-        "signatory_title": str(signatory.get("title") or "Authorised signatory"),
+        "template": str(template) if template and TEMPLATE_NAME_RE.match(str(template)) else None,
+        "logo_sha256": _snapshot_logo(partner_slug, settings),
+        "signatory_name": str(contact.get("name") or ""),
+        "signatory_title": "Authorised signatory",
     }
+
+
+def _snapshot_logo(partner_slug: str, settings: Mapping[str, Any]) -> str | None:
+    """Keep the partner's logo as it is today, once per distinct image."""
+    if not settings.get("logo"):
+        return None
+    digest = settings.get("logo_sha256")
+    if digest and db.session.get(CertificateAsset, digest) is not None:
+        return str(digest)
+    logo = catalog.get_partner_logo(partner_slug)
+    if logo is None or logo.media_type not in ("image/png", "image/jpeg"):
+        return None
+    digest = hashlib.sha256(logo.data).hexdigest()
+    if db.session.get(CertificateAsset, digest) is None:
+        db.session.add(CertificateAsset(sha256=digest, media_type=logo.media_type, data=logo.data))
+        db.session.flush()
+    return digest
 
 
 def _unused_number() -> str:
@@ -204,7 +224,7 @@ def issue_certificate(
         tenant_name=tenant.name,
         completed_on=completed_on,
         verify_url=f"{credentials.base_url()}/verify/{number}",
-        design=_design(tenant, course.partner_settings),
+        design=_design(tenant, course.partner_slug, course.partner_settings),
     )
     db.session.add(certificate)
     db.session.flush()
@@ -455,23 +475,41 @@ def view_for(certificate: Certificate) -> rendering.CertificateView:
         signatory_title=design.get("signatory_title") or "Authorised signatory",
         lang=certificate.course_language or "en",
         paper=design.get("paper") or "a4",
-        logo_path=design.get("logo"),
+        logo_uri=logo_uri(certificate),
+    )
+
+
+def templates_root() -> Path:
+    configured = current_app.config.get("CERTIFICATES_TEMPLATE_DIR")
+    return (
+        Path(configured)
+        if configured
+        else Path(current_app.instance_path) / "certificate-templates"
     )
 
 
 def template_dir_for(certificate: Certificate) -> Path | None:
-    folder = (certificate.design or {}).get("template")
-    if not folder:
+    """The partner's template folder under ``CERTIFICATES_TEMPLATE_DIR``, if installed."""
+    name = (certificate.design or {}).get("template")
+    if not name or not TEMPLATE_NAME_RE.match(name):
         return None
-    path = Path(folder)
+    path = templates_root() / name
     if not path.is_dir():
         log.warning(
-            "certificates: template folder %s of %s is gone; using the default design",
-            folder,
+            "certificates: template folder %s of %s is not installed; using the default design",
+            path,
             certificate.number,
         )
         return None
     return path
+
+
+def logo_uri(certificate: Certificate) -> str | None:
+    digest = (certificate.design or {}).get("logo_sha256")
+    asset = db.session.get(CertificateAsset, digest) if digest else None
+    if asset is None:
+        return None
+    return f"data:{asset.media_type};base64,{base64.b64encode(asset.data).decode('ascii')}"
 
 
 def render_job(certificate: Certificate) -> tuple[rendering.CertificateView, Path | None, list]:

@@ -10,81 +10,93 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import subprocess
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from lms_core import signals
 from lms_core.extensions import db
 from lms_core.models import Role
 
 
-@dataclass(frozen=True)
-class CreditInfo:
-    type: str
-    amount: float
-
-
-@dataclass(frozen=True)
-class PartnerInfo:
-    slug: str
-    name: str
-    settings: dict = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class CourseInfo:
-    slug: str
-    version: str
-    title: str
-    summary: str
-    language: str
-    partner: PartnerInfo
-    estimated_minutes: int
-    credit: CreditInfo | None
-    pass_score: float
-    objectives: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-    licence: str | None = None
-    accreditation_statement: str | None = None
-    learner_path: str = ""
-
-
-NORTHBRIDGE = PartnerInfo(
-    "northbridge",
-    "Northbridge University School of Nursing",
-    {
-        "accreditation": {
-            "ancc-contact-hours": {"provider": "Northbridge University School of Nursing"},
-            "ama-pra-category-1": {"provider": "Northbridge University School of Medicine"},
-            "ipce": {"provider": "Northbridge University Health Sciences"},
-        },
-        "certificate": {
-            "signatory": {
-                "name": "Dr. Amelia Hart, DNP, RN",
-                "title": "Director of Continuing Education",
-            }
-        },
+NORTHBRIDGE_SETTINGS = {
+    "accreditation": {
+        "ancc-contact-hours": {"provider": "Northbridge University School of Nursing"},
+        "ama-pra-category-1": {"provider": "Northbridge University School of Medicine"},
+        "ipce": {"provider": "Northbridge University Health Sciences"},
     },
-)
+    "contact": {"name": "Dr. Amelia Hart, DNP, RN", "email": "ce@northbridge.example.edu"},
+}
+
+LESSON = """---
+title: One thing to try
+minutes: 3
+---
+
+## A short practice
+
+Pause, breathe out slowly, and name one thing you did well today.
+
+```step
+type: knowledge_check
+id: check
+question: What does the practice start with?
+options:
+  - id: a
+    text: A slow breath out.
+    correct: true
+    feedback: Yes.
+  - id: b
+    text: A long break.
+    feedback: Not quite.
+```
+"""
 
 
-def make_course(slug: str = "steady-after-shift", credit: CreditInfo | None = None, **kw: Any):
-    return CourseInfo(
-        slug=slug,
-        version=kw.pop("version", "1.2.0"),
-        title=kw.pop("title", "Steadying Yourself After a Difficult Shift"),
-        summary="Three short practices for the end of a hard shift.",
-        language="en",
-        partner=kw.pop("partner", NORTHBRIDGE),
-        estimated_minutes=4,
-        credit=credit if credit is not None else CreditInfo("ancc-contact-hours", 0.25),
-        pass_score=0.8,
-        learner_path=f"/courses/{slug}",
-        **kw,
+def write_package(
+    root: Path,
+    slug: str,
+    credit: tuple[str, float] | None,
+    *,
+    title: str,
+    partner: str = "northbridge",
+    partner_name: str = "Northbridge University School of Nursing",
+    settings: dict | None = None,
+    version: str = "1.2.0",
+    statement: str | None = None,
+) -> Path:
+    """A real course package, as a partner university would publish it."""
+    folder = root / f"{slug}-{version}"
+    (folder / "lessons").mkdir(parents=True)
+    manifest: dict[str, Any] = {
+        "slug": slug,
+        "version": version,
+        "title": title,
+        "partner": {
+            "slug": partner,
+            "name": partner_name,
+            "settings": settings if settings is not None else NORTHBRIDGE_SETTINGS,
+        },
+        "language": "en",
+        "summary": "A short practice for the end of a hard shift.",
+        "estimated_minutes": 4,
+        "pass_score": 0.5,
+        "objectives": ["Name one thing that went well."],
+        "tags": ["resilience"],
+        "lessons": ["lessons/01-practice.md"],
+    }
+    manifest["credit"] = (
+        {"type": credit[0], "amount": credit[1]} if credit else {"type": "none", "amount": 0}
     )
+    if statement:
+        manifest["accreditation_statement"] = statement
+    (folder / "course.yaml").write_text(
+        yaml.safe_dump(manifest, allow_unicode=True, sort_keys=False)
+    )
+    (folder / "lessons" / "01-practice.md").write_text(LESSON)
+    return folder
 
 
 @pytest.fixture(scope="session")
@@ -106,43 +118,34 @@ def app_config(app_config, signing_key_file, tmp_path):
     }
 
 
+class Catalog:
+    """Imports packages through courses, as `shiftwell courses import` does."""
+
+    def __init__(self, app, root: Path) -> None:
+        self.app, self.root = app, root
+
+    def add(self, slug: str, credit: tuple[str, float] | None, **kw: Any) -> None:
+        from courses import services as course_services
+
+        folder = write_package(self.root, slug, credit, **kw)
+        with self.app.app_context():
+            course_services.import_package(folder)
+            db.session.commit()
+
+
 @pytest.fixture
-def catalog(monkeypatch):
-    """A catalog with the courses the tests name; ``catalog.add(course)`` adds more."""
-    from certificates import catalog as catalog_module
-
-    class Catalog:
-        def __init__(self) -> None:
-            self.courses: dict[str, CourseInfo] = {}
-
-        def add(self, course: CourseInfo) -> CourseInfo:
-            self.courses[course.slug] = course
-            return course
-
-        def get_course(self, slug: str, version: str | None = None):
-            course = self.courses.get(slug)
-            if course is None or (version and course.version != version):
-                return None
-            return course
-
-        def get_partner(self, slug: str):
-            for course in self.courses.values():
-                if course.partner.slug == slug:
-                    return course.partner
-            return None
-
-    fake = Catalog()
-    fake.add(make_course())
-    fake.add(
-        make_course(
-            "bedside-ethics", CreditInfo("ama-pra-category-1", 0.5), title="Ethics at the Bedside"
-        )
+def catalog(app, tmp_path):
+    """The courses the tests name, imported into this test's database."""
+    catalog = Catalog(app, tmp_path / "packages")
+    catalog.add(
+        "steady-after-shift",
+        ("ancc-contact-hours", 0.25),
+        title="Steadying Yourself After a Difficult Shift",
     )
-    fake.add(make_course("team-huddles", CreditInfo("ipce", 1.0), title="Huddles That Help"))
-    fake.add(make_course("breathing-basics", CreditInfo("none", 0), title="Breathing Basics"))
-    monkeypatch.setattr(catalog_module, "get_course", fake.get_course)
-    monkeypatch.setattr(catalog_module, "get_partner", fake.get_partner)
-    return fake
+    catalog.add("bedside-ethics", ("ama-pra-category-1", 0.5), title="Ethics at the Bedside")
+    catalog.add("team-huddles", ("ipce", 1.0), title="Huddles That Help")
+    catalog.add("breathing-basics", None, title="Breathing Basics")
+    return catalog
 
 
 @pytest.fixture
@@ -171,9 +174,10 @@ def complete_course(
     version: str = "1.2.0",
 ):
     """Send course_completed as the courses package does, inside a transaction, and commit."""
-    from certificates import catalog as catalog_module
+    from courses import api as courses_api
 
-    course = catalog_module.get_course(slug)
+    with app.app_context():
+        course = courses_api.get_course(slug)
     credit = (
         credit
         if credit is not None

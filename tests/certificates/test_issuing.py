@@ -60,11 +60,10 @@ def test_a_course_the_catalog_no_longer_knows_never_breaks_the_learners_save(
     app, catalog, learner, caplog
 ):
     complete_course(app, learner, registration="r1")
-    catalog.courses.clear()
     complete_course(
         app,
         learner,
-        "steady-after-shift",
+        "withdrawn-course",
         registration="r2",
         credit={"type": "ancc-contact-hours", "amount": 0.25},
     )

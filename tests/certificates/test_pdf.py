@@ -16,10 +16,8 @@ from certificates.models import Certificate, CertificateSource
 from lms_core.extensions import db
 from lms_core.models import Tenant
 from tests.certificates.conftest import (
-    NORTHBRIDGE,
-    PartnerInfo,
+    NORTHBRIDGE_SETTINGS,
     complete_course,
-    make_course,
     needs_poppler,
     pdf_text,
     qr_urls,
@@ -162,43 +160,48 @@ def test_templates_can_never_reach_the_network():
 
 
 def test_a_partner_template_overrides_the_default_in_a_sandbox(app, catalog, tenant, tmp_path):
-    folder = tmp_path / "northbridge-template"
-    folder.mkdir()
+    root = tmp_path / "templates"
+    folder = root / "northbridge-classic"
+    folder.mkdir(parents=True)
+    app.config["CERTIFICATES_TEMPLATE_DIR"] = str(root)
+    default_html = (rendering.DEFAULT_TEMPLATE_DIR / "certificate.html").read_text()
     (folder / "certificate.css").write_text(".name { color: #7a0019; }")
     (folder / "certificate.html").write_text(
-        (rendering.DEFAULT_TEMPLATE_DIR / "certificate.html")
-        .read_text()
-        .replace("This certifies that", "Northbridge proudly certifies that")
-        .replace(
-            "</body>",
-            '<img src="https://tracker.example.org/pixel.png" alt="">'
-            "<p>{{ c.__class__.__mro__ }}</p></body>",
+        default_html.replace("This certifies that", "Northbridge proudly certifies that").replace(
+            "</body>", "<p>{{ c.__class__.__mro__ }}</p></body>"
         )
     )
-    partner = PartnerInfo(
-        "northbridge",
-        NORTHBRIDGE.name,
-        {**NORTHBRIDGE.settings, "certificate_template": str(folder)},
+    settings = {**NORTHBRIDGE_SETTINGS, "certificate_template": "northbridge-classic"}
+    catalog.add(
+        "custom",
+        ("ancc-contact-hours", 0.5),
+        title="Custom",
+        partner="nb-custom",
+        settings=settings,
     )
-    catalog.add(make_course("custom", partner=partner))
     with pytest.raises(Exception, match=r"unsafe|access to attribute"):
         _issue(app, tenant, "Ann Lee", slug="custom")
     (folder / "certificate.html").write_text(
-        (rendering.DEFAULT_TEMPLATE_DIR / "certificate.html")
-        .read_text()
-        .replace("This certifies that", "Northbridge proudly certifies that")
-        .replace("</body>", '<img src="https://tracker.example.org/pixel.png" alt=""></body>')
+        default_html.replace("This certifies that", "Northbridge proudly certifies that").replace(
+            "</body>", '<img src="https://tracker.example.org/pixel.png" alt=""></body>'
+        )
     )
     _, pdf = _issue(app, tenant, "Ann Lee", slug="custom")
     text = pdf_text(pdf, tmp_path)
     assert "Northbridge proudly certifies that" in text and "Ann Lee" in text
 
 
-def test_credit_amounts_print_as_accreditors_write_them(app, catalog, tenant, tmp_path):
-    from tests.certificates.conftest import CreditInfo
+def test_a_template_is_chosen_by_folder_name_never_by_path(app, tmp_path):
+    app.config["CERTIFICATES_TEMPLATE_DIR"] = str(tmp_path / "templates")
+    (tmp_path / "etc").mkdir()
+    for name in ("../etc", "/etc", "..", "Northbridge Classic"):
+        c = Certificate(design={"template": name}, number="X")
+        with app.app_context():
+            assert services.template_dir_for(c) is None, name
 
-    catalog.add(make_course("long-one", CreditInfo("ipce", 1.0), title="Long One"))
-    _, pdf = _issue(app, tenant, "Ann Lee", slug="long-one")
+
+def test_credit_amounts_print_as_accreditors_write_them(app, catalog, tenant, tmp_path):
+    _, pdf = _issue(app, tenant, "Ann Lee", slug="team-huddles")
     text = " ".join(pdf_text(pdf, tmp_path).split())
     assert "receive 1 Interprofessional Continuing Education (IPCE) credit for learning" in text
     with app.app_context():
@@ -206,7 +209,9 @@ def test_credit_amounts_print_as_accreditors_write_them(app, catalog, tenant, tm
     assert amount == Decimal("1.00")
 
 
-def test_template_dir_that_vanished_falls_back_to_the_default(tmp_path):
-    c = Certificate(design={"template": str(tmp_path / "gone")}, number="X")
-    assert services.template_dir_for(c) is None
+def test_template_dir_that_vanished_falls_back_to_the_default(app, tmp_path):
+    c = Certificate(design={"template": "gone"}, number="X")
+    with app.app_context():
+        app.config["CERTIFICATES_TEMPLATE_DIR"] = str(tmp_path)
+        assert services.template_dir_for(c) is None
     assert Path(rendering.DEFAULT_TEMPLATE_DIR / "certificate.html").is_file()
