@@ -20,7 +20,6 @@ from lms_core import signals
 from lms_core.extensions import db
 from lms_core.models import Role
 
-
 NORTHBRIDGE_SETTINGS = {
     "accreditation": {
         "ancc-contact-hours": {"provider": "Northbridge University School of Nursing"},
