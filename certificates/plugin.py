@@ -37,6 +37,7 @@ class CertificatesPlugin(Plugin):
         registry.register(services.RENDER_TOPIC, services.run_render_message)
         registry.register(exports.EXPORT_TOPIC, exports.run_export_message)
         signals.course_completed.connect(services.on_course_completed, sender=app)
+        signals.demo_loading.connect(_demo_messages, sender=app)
         add_nav_item(
             app,
             NavItem(
@@ -49,6 +50,15 @@ class CertificatesPlugin(Plugin):
         self.add_template_hook(app, "home_panels", _awaiting_name_panel, priority=20)
         if not event.contains(User, "before_delete", _keep_certificates):
             event.listen(User, "before_delete", _keep_certificates)
+
+
+def _demo_messages(sender: Flask, event: signals.DemoEvent) -> None:
+    base = event.base_url.rstrip("/")
+    event.messages.append(
+        f"Certificates: pass a course with credit (e.g. The Four-Minute Reset) and open "
+        f"{base}/certificates/ to download the PDF and its Open Badges credential; anyone "
+        f"can check a number at {base}/verify/."
+    )
 
 
 def _keep_certificates(mapper: Any, connection: Any, user: User) -> None:
