@@ -161,10 +161,12 @@ def _iso(moment: dt.datetime) -> str:
 def build_credential(certificate: Certificate) -> dict[str, Any]:
     """The OpenBadgeCredential for an issued certificate (OB 3.0 §B.1.1)."""
     assert certificate.issued_at is not None and certificate.learner_name
+    # The issuer is the partner institution; the accredited provider (which may be one of
+    # its schools, per credit type) is named in the achievement's description.
     issuer = {
         "id": issuer_id(certificate.partner_slug),
         "type": ["Profile"],
-        "name": certificate.issuing_organisation,
+        "name": certificate.partner_name,
     }
     if certificate.source == CertificateSource.COURSE:
         criteria = (
@@ -184,11 +186,7 @@ def build_credential(certificate: Certificate) -> dict[str, Any]:
         ),
         "criteria": {"narrative": criteria},
         "creditsAvailable": float(certificate.credit_amount),
-        "creator": {
-            "id": issuer_id(certificate.partner_slug),
-            "type": ["Profile"],
-            "name": certificate.partner_name,
-        },
+        "creator": issuer,
         "inLanguage": certificate.course_language,
         "version": certificate.course_version,
         "tag": [certificate.credit_type],

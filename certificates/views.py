@@ -106,7 +106,7 @@ def issuer_profile(slug: str) -> Any:
         name = partner.name
     else:
         name = db.session.scalar(
-            select(Certificate.issuing_organisation)
+            select(Certificate.partner_name)
             .where(Certificate.partner_slug == slug)
             .order_by(Certificate.id.desc())
             .limit(1)

@@ -96,3 +96,21 @@ def test_an_export_with_its_dates_reversed_is_refused(app, tenant):
         exports.request_export(
             db.session.get(Tenant, tenant.id), dt.date(2026, 2, 1), dt.date(2026, 1, 1)
         )
+
+
+def test_large_exports_render_in_worker_processes(app, catalog, learner, tenant, monkeypatch):
+    """The production path: render subprocesses (Celery's workers may not fork pools)."""
+    for i in range(3):
+        complete_course(app, learner, registration=f"r{i}")
+    monkeypatch.setattr(exports, "POOL_THRESHOLD", 1)
+    with app.app_context():
+        from certificates.models import CertificateDocument
+
+        expected = {c.number: c.document.pdf for c in db.session.scalars(select(Certificate))}
+        db.session.query(CertificateDocument).delete()
+        db.session.commit()
+        certificates = list(db.session.scalars(select(Certificate)))
+        assert exports.render_missing(certificates, processes=2) == 3
+        db.session.commit()
+        rendered = {c.number: c.document.pdf for c in db.session.scalars(select(Certificate))}
+    assert rendered == expected  # same bytes as rendered in-process
