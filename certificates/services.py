@@ -17,6 +17,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from certificates import catalog, credentials, numbering, rendering, wording
 from certificates.models import (
@@ -543,15 +544,31 @@ def renderer_label() -> str:
 
 
 def store_document(certificate: Certificate, pdf: bytes) -> CertificateDocument:
+    """Archive ``pdf`` for ``certificate``. The background render and a download may race
+    to archive the same certificate; they render the same bytes, so the first one wins."""
     digest = hashlib.sha256(pdf).hexdigest()
     document = certificate.document
     if document is None:
-        document = CertificateDocument(certificate_id=certificate.id, pdf=pdf, sha256=digest)
-        db.session.add(document)
-        certificate.document = document
-    document.pdf, document.sha256 = pdf, digest
-    document.renderer = renderer_label()
-    document.rendered_at = utcnow()
+        document = CertificateDocument(
+            certificate_id=certificate.id,
+            pdf=pdf,
+            sha256=digest,
+            renderer=renderer_label(),
+            rendered_at=utcnow(),
+        )
+        try:
+            with db.session.begin_nested():
+                db.session.add(document)
+        except IntegrityError:
+            db.session.expire(certificate, ["document"])
+            existing = certificate.document
+            assert existing is not None
+            certificate.pdf_sha256 = existing.sha256
+            return existing
+    else:
+        document.pdf, document.sha256 = pdf, digest
+        document.renderer = renderer_label()
+        document.rendered_at = utcnow()
     certificate.pdf_sha256 = digest
     return document
 
