@@ -1,0 +1,76 @@
+"""Certificates' pages in real Chromium: accessible (axe-core, WCAG 2.1 AA) and reflowing
+on a phone. A nurse may verify on her phone; a board clerk on anything."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from certificates import services
+from certificates.models import Certificate
+from lms_core.extensions import db
+from tests.browser.conftest import (  # noqa: F401 - fixtures
+    assert_accessible,
+    assert_reflows,
+    browser,
+    live_server,
+    page,
+)
+from tests.certificates.conftest import complete_course
+from tests.conftest import login
+
+pytestmark = pytest.mark.browser
+
+
+def _as(app, page, live_server, user):
+    """Give the browser the session a launch would have given this user."""
+    client = app.test_client()
+    login(client, user)
+    client.get("/")
+    cookie = client.get_cookie("shiftwell_session")
+    page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server}])
+
+
+def test_verification_pages_are_accessible_and_reflow(app, live_server, page, catalog, learner):
+    complete_course(app, learner)
+    with app.app_context():
+        number = db.session.scalar(select(Certificate.number))
+    page.goto(f"{live_server}/verify/")
+    assert_accessible(page)
+    page.get_by_label("Certificate number").fill(number.lower().replace("-", ""))
+    page.get_by_role("button", name="Verify").click()
+    expect(page.get_by_role("status")).to_contain_text("Valid.")
+    assert page.url.endswith(f"/verify/{number}")
+    assert_accessible(page)
+    assert_reflows(page)
+
+    page.goto(f"{live_server}/verify/?number={number[:-1]}{'A' if number[-1] != 'A' else 'B'}")
+    expect(page.get_by_role("alert")).to_contain_text("typing mistake")
+    assert_accessible(page)
+
+    with app.app_context():
+        services.revoke(services.get_by_number(number), "Issued in error")
+        db.session.commit()
+    page.goto(f"{live_server}/verify/{number}")
+    expect(page.get_by_role("status")).to_contain_text("Revoked.")
+    assert_accessible(page)
+
+
+def test_a_nameless_learner_names_her_certificate_and_downloads_it(
+    app, live_server, page, catalog, nameless_learner
+):
+    complete_course(app, nameless_learner)
+    _as(app, page, live_server, nameless_learner)
+    page.goto(f"{live_server}/")
+    page.get_by_role("link", name="Confirm my name").first.click()
+    assert_accessible(page)
+    assert_reflows(page)
+    page.get_by_label("Your name as it should appear on the certificate").fill("王秀英")
+    page.get_by_role("button", name="Issue my certificate").click()
+    expect(page.get_by_role("status")).to_contain_text("is issued")
+    assert_accessible(page)
+    assert_reflows(page)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download PDF").click()
+    assert download.value.suggested_filename.startswith("certificate-")
