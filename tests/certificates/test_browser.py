@@ -10,13 +10,7 @@ from sqlalchemy import select
 from certificates import services
 from certificates.models import Certificate
 from lms_core.extensions import db
-from tests.browser.conftest import (  # noqa: F401 - fixtures
-    assert_accessible,
-    assert_reflows,
-    browser,
-    live_server,
-    page,
-)
+from tests.browser.conftest import assert_accessible, assert_reflows
 from tests.certificates.conftest import complete_course
 from tests.conftest import login
 
