@@ -19,7 +19,6 @@ import yaml
 from lms_core import signals
 from lms_core.extensions import db
 from lms_core.models import Role
-from tests.browser.conftest import browser, live_server, page  # noqa: F401 - for test_browser
 
 NORTHBRIDGE_SETTINGS = {
     "accreditation": {

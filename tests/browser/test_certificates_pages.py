@@ -1,5 +1,9 @@
 """Certificates' pages in real Chromium: accessible (axe-core, WCAG 2.1 AA) and reflowing
-on a phone. A nurse may verify on her phone; a board clerk on anything."""
+on a phone. A nurse may verify on her phone; a board clerk on anything.
+
+Kept here, beside the other browser tests, so it shares their one Playwright session; the
+certificates fixtures are borrowed from tests/certificates.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,14 @@ from certificates import services
 from certificates.models import Certificate
 from lms_core.extensions import db
 from tests.browser.conftest import assert_accessible, assert_reflows
-from tests.certificates.conftest import complete_course
+from tests.certificates.conftest import (  # noqa: F401 - fixtures, used by name
+    app_config,
+    catalog,
+    complete_course,
+    learner,
+    nameless_learner,
+    signing_key_file,
+)
 from tests.conftest import login
 
 pytestmark = pytest.mark.browser
@@ -26,8 +37,10 @@ def _as(app, page, live_server, user):
     page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server}])
 
 
-def test_verification_pages_are_accessible_and_reflow(app, live_server, page, catalog, learner):
-    complete_course(app, learner)
+def test_verification_pages_are_accessible_and_reflow(app, live_server, page, request):
+    request.getfixturevalue("catalog")
+    nurse = request.getfixturevalue("learner")
+    complete_course(app, nurse)
     with app.app_context():
         number = db.session.scalar(select(Certificate.number))
     page.goto(f"{live_server}/verify/")
@@ -51,11 +64,11 @@ def test_verification_pages_are_accessible_and_reflow(app, live_server, page, ca
     assert_accessible(page)
 
 
-def test_a_nameless_learner_names_her_certificate_and_downloads_it(
-    app, live_server, page, catalog, nameless_learner
-):
-    complete_course(app, nameless_learner)
-    _as(app, page, live_server, nameless_learner)
+def test_a_nameless_learner_names_her_certificate_and_downloads_it(app, live_server, page, request):
+    request.getfixturevalue("catalog")
+    nurse = request.getfixturevalue("nameless_learner")
+    complete_course(app, nurse)
+    _as(app, page, live_server, nurse)
     page.goto(f"{live_server}/")
     page.get_by_role("link", name="Confirm my name").first.click()
     assert_accessible(page)
