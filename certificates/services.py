@@ -559,6 +559,7 @@ def store_document(certificate: Certificate, pdf: bytes) -> CertificateDocument:
         try:
             with db.session.begin_nested():
                 db.session.add(document)
+                certificate.document = document
         except IntegrityError:
             db.session.expire(certificate, ["document"])
             existing = certificate.document

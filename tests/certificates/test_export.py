@@ -12,7 +12,7 @@ from sqlalchemy import select
 from certificates import api, exports
 from certificates.models import Certificate
 from lms_core.extensions import db
-from lms_core.models import OutboxMessage, Role
+from lms_core.models import OutboxMessage, Role, Tenant
 from tests.certificates.conftest import complete_course
 from tests.conftest import login
 
@@ -114,3 +114,19 @@ def test_large_exports_render_in_worker_processes(app, catalog, learner, tenant,
         db.session.commit()
         rendered = {c.number: c.document.pdf for c in db.session.scalars(select(Certificate))}
     assert rendered == expected  # same bytes as rendered in-process
+
+
+def test_an_export_renders_what_was_never_archived(app, catalog, learner, tenant):
+    complete_course(app, learner)
+    with app.app_context():
+        from certificates.models import CertificateDocument
+
+        db.session.query(CertificateDocument).delete()
+        db.session.commit()
+        export = exports.request_export(
+            db.session.get(Tenant, tenant.id), dt.date(2020, 1, 1), dt.date.today()
+        )
+        db.session.commit()
+        assert exports.export_file(db.session.get(type(export), export.id)) is not None
+        certificate = db.session.scalar(select(Certificate))
+        assert certificate.document is not None and certificate.pdf_sha256
