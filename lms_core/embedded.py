@@ -28,6 +28,7 @@ class EmbeddedRunner:
         self._queue: queue.Queue[int] = queue.Queue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
 
     def start(self) -> None:
         with self._lock:
@@ -37,6 +38,13 @@ class EmbeddedRunner:
                 )
                 self._thread.start()
 
+    def stop(self, timeout: float = 5) -> None:
+        """Finish the message in hand and end the thread (tests, orderly shutdown)."""
+        self._stopping.set()
+        self._queue.put(-1)
+        if self._thread is not None:
+            self._thread.join(timeout)
+
     def submit(self, ids: Iterable[int]) -> None:
         self.start()
         for message_id in ids:
@@ -45,11 +53,13 @@ class EmbeddedRunner:
     def _loop(self) -> None:
         from lms_core import outbox
 
-        while True:
+        while not self._stopping.is_set():
             try:
                 message_id = self._queue.get(timeout=self.interval)
             except queue.Empty:
                 message_id = None
+            if self._stopping.is_set():
+                break
             try:
                 with self.app.app_context():
                     if message_id is None:

@@ -231,3 +231,4 @@ def test_the_embedded_mode_runs_work_off_the_request_thread(app_config):
                 break
             time.sleep(0.05)
         assert db.session.scalar(select(OutboxMessage.status)) == OutboxStatus.DONE
+    app.extensions["shiftwell.embedded_runner"].stop()
