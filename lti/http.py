@@ -103,6 +103,7 @@ class _Entry:
     keys: list[dict[str, Any]]
     fetched_at: float
     expires_at: float
+    refetched_for_unknown_kid_at: float | None = None
 
 
 @dataclass
@@ -123,9 +124,13 @@ class KeySetCache:
             key = _find(entry.keys, kid)
             if key is not None:
                 return key
-            if now - entry.fetched_at < MIN_REFETCH_INTERVAL:
+            last = entry.refetched_for_unknown_kid_at
+            if last is not None and now - last < MIN_REFETCH_INTERVAL:
                 return None
             log.info("lti: key %s not in the cached key set of %s; reading it again", kid, url)
+            entry = self._fetch(url, session)
+            entry.refetched_for_unknown_kid_at = now
+            return _find(entry.keys, kid)
         entry = self._fetch(url, session)
         return _find(entry.keys, kid)
 

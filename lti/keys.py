@@ -37,13 +37,18 @@ class SigningKey:
     public_key_pem: str
 
 
-def _new_key(slot: KeySlot) -> ToolKey:
+def new_private_key_pem() -> str:
     private = rsa.generate_private_key(public_exponent=65537, key_size=KEY_SIZE)
-    pem = private.private_bytes(
+    return private.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     ).decode()
+
+
+def _new_key(slot: KeySlot, pem: str | None = None) -> ToolKey:
+    """A key row for ``slot``: a fresh key pair, or ``pem`` (an existing private key)."""
+    pem = pem or new_private_key_pem()
     jwk = JWK.from_pem(pem.encode())
     public = json.loads(jwk.export_public())
     kid = jwk.thumbprint()

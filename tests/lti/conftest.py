@@ -16,15 +16,40 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from lms_core.extensions import db
-from tests.lti.platform import INSTRUCTOR, LEARNER, Person, Scenario, TestPlatform
+from tests.lti.platform import (
+    INSTRUCTOR,
+    LEARNER,
+    Person,
+    Scenario,
+    TestPlatform,
+    new_private_key,
+)
 
 TOOL = "http://localhost"
 
 
+@pytest.fixture(scope="session")
+def key_pool() -> list[str]:
+    """RSA keys made once per test session: generating them is most of a test's time."""
+    return [new_private_key() for _ in range(3)]
+
+
+@pytest.fixture(autouse=True)
+def tool_keys(app: Flask, key_pool: list[str]) -> None:
+    """The tool's current and next keys, as ``ensure_keys`` would make them."""
+    from lti.keys import _new_key
+    from lti.models import KeySlot
+
+    with app.app_context():
+        db.session.add(_new_key(KeySlot.CURRENT, key_pool[0]))
+        db.session.add(_new_key(KeySlot.NEXT, key_pool[1]))
+        db.session.commit()
+
+
 @pytest.fixture
-def lms(app: Flask, client: FlaskClient) -> Iterator[TestPlatform]:
+def lms(app: Flask, client: FlaskClient, key_pool: list[str]) -> Iterator[TestPlatform]:
     """The hospital's LMS, running; it knows the tool's public keys."""
-    platform = TestPlatform(tool_base=TOOL).start()
+    platform = TestPlatform(tool_base=TOOL, private_key=key_pool[2]).start()
     platform.tool_jwks = client.get("/lti/jwks").get_json()
     yield platform
     platform.stop()

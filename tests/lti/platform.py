@@ -250,7 +250,9 @@ class TestPlatform:
         self.base = f"http://127.0.0.1:{port}"
         self.issuer = self.issuer or self.base
         self.server = make_server("127.0.0.1", port, self.wsgi, threaded=True)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
         return self
 
     def stop(self) -> None:
@@ -414,15 +416,18 @@ class TestPlatform:
         claims: dict[str, Any],
         *,
         key: str | None = None,
-        headers: dict[str, Any] | None = None,
+        kid: Any = None,
         algorithm: str = "RS256",
     ) -> str:
-        """A token signed like this platform's (or with ``key``), for forged launches."""
+        """A token signed like this platform's (or with ``key``, or naming another
+        ``kid``; ``kid=DROP`` leaves it out), for forged launches."""
         pem = key or self.private_key
-        header = {"kid": kid_of(pem), **(headers or {})}
+        header: dict[str, Any] = {"kid": kid if kid is not None else kid_of(pem)}
+        if kid is DROP:
+            header = {}
         return jwt.encode(claims, pem, algorithm=algorithm, headers=header)
 
-    def claims(self, nonce: str, **overrides: Any) -> dict[str, Any]:
+    def claims(self, login_nonce: str, /, **overrides: Any) -> dict[str, Any]:
         """A complete, valid resource link launch for ``nonce``."""
         now = int(time.time())
         claims: dict[str, Any] = {
@@ -430,7 +435,7 @@ class TestPlatform:
             "aud": self.client_id,
             "azp": self.client_id,
             "sub": "forged-sub-1",
-            "nonce": nonce,
+            "nonce": login_nonce,
             "iat": now,
             "exp": now + 300,
             "https://purl.imsglobal.org/spec/lti/claim/message_type": "LtiResourceLinkRequest",
