@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 CREDIT_TYPES = [
-    ("", "Any credit"),
-    ("ancc-contact-hours", "ANCC contact hours (nursing)"),
-    ("ama-pra-category-1", "AMA PRA Category 1 (physicians)"),
-    ("ipce", "IPCE (interprofessional)"),
-    ("none", "No credit"),
+    SelectChoice("", "Any credit"),
+    SelectChoice("ancc-contact-hours", "ANCC contact hours (nursing)"),
+    SelectChoice("ama-pra-category-1", "AMA PRA Category 1 (physicians)"),
+    SelectChoice("ipce", "IPCE (interprofessional)"),
+    SelectChoice("none", "No credit"),
 ]
 MAX_MINUTES = [
-    ("", "Any length"),
-    ("3", "Up to 3 minutes"),
-    ("5", "Up to 5 minutes"),
-    ("10", "Up to 10 minutes"),
+    SelectChoice("", "Any length"),
+    SelectChoice("5", "Up to 5 minutes"),
+    SelectChoice("10", "Up to 10 minutes"),
+    SelectChoice("20", "Up to 20 minutes"),
 ]
 
 

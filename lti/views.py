@@ -27,6 +27,7 @@ from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
 
 from lms_core.auth import roles_required
 from lms_core.cli import get_tenant
@@ -34,7 +35,8 @@ from lms_core.errors import Forbidden, NotFound, ShiftwellError
 from lms_core.extensions import csrf, db, limiter
 from lms_core.models import Role, Tenant, User
 from lms_core.security import cookie_options
-from lti import catalog, deep_linking, keys, registrations, roster
+from lti import catalog, keys, registrations, roster
+from lti import deep_linking as dl_service
 from lti.dynamic_registration import register_with_platform, tool_configuration
 from lti.errors import LaunchRejected
 from lti.forms import (
@@ -261,12 +263,12 @@ def deep_linking(launch_id: str) -> Any:
     claims = message.claims
     if claims.get("sub") != current_user.subject or claims.get("iss") != current_user.issuer:
         raise Forbidden("This course picker belongs to someone else.")
-    dl = deep_linking.request_from(message)
+    dl = dl_service.request_from(message)
     tenant_id = current_user.tenant_id
     search = CourseSearchForm(request.args)
     form = DeepLinkForm()
     catalog_courses = catalog.search(tenant_id)
-    form.courses.choices = [(c.slug, c.title) for c in catalog_courses]
+    form.courses.choices = [SelectChoice(c.slug, c.title) for c in catalog_courses]
 
     if form.validate_on_submit():
         if form.cancel.data:
@@ -279,7 +281,7 @@ def deep_linking(launch_id: str) -> Any:
             elif not dl.accept_multiple and len(chosen) > 1:
                 form.courses.errors = ["This place in the LMS takes one course only: choose one."]
         if not form.courses.errors:
-            token = deep_linking.response_jwt(message, chosen, tenant_id)
+            token = dl_service.response_jwt(message, chosen, tenant_id)
             message.session_service.pop_launch_data(launch_id)  # one answer per request
             session[DEEP_LINK_SESSION_KEY] = []
             db.session.commit()

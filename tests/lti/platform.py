@@ -240,6 +240,7 @@ class TestPlatform:
     jwks_requests: int = 0
     token_requests: int = 0
     score_failures: int = 0  # answer this many score posts with HTTP 503
+    roster_page_size: int | None = None  # page the roster (Link: rel="next") by this many
     base: str = ""
     server: Any = None
 
@@ -314,7 +315,10 @@ class TestPlatform:
         if path.startswith("/lineitems"):
             return self._grades(request)
         if path.startswith("/memberships"):
-            service = _Roster(self, _Request(request), self.conf())
+            platform_request = _Request(request)
+            if self.roster_page_size:
+                platform_request.request["get_data"].setdefault("limit", self.roster_page_size)
+            service = _Roster(self, platform_request, self.conf())
             return _wrap(service.handle_resp(service.handle_get_members))
         return Response("not found", 404)
 
