@@ -98,6 +98,7 @@ class Scenario:
     ags_lineitem: str | None = None  # a line item id of this platform
     ags: bool = True
     nrps: bool = True
+    storage_target: str | None = None  # offer LTI postMessage storage (lti_storage_target)
 
 
 class _Request(PlatformRequest):
@@ -240,6 +241,8 @@ class TestPlatform:
     jwks_requests: int = 0
     token_requests: int = 0
     score_failures: int = 0  # answer this many score posts with HTTP 503
+    registration_token: str = "reg-token-123"
+    tool_registrations: list[dict[str, Any]] = field(default_factory=list)
     roster_page_size: int | None = None  # page the roster (Link: rel="next") by this many
     base: str = ""
     server: Any = None
@@ -310,6 +313,10 @@ class TestPlatform:
                     json.dumps({"error": str(exc)}), 400, content_type="application/json"
                 )
             return Response(json.dumps(token), content_type="application/json")
+        if path == "/.well-known/openid-configuration":
+            return Response(json.dumps(self.openid_configuration()), content_type="application/json")
+        if path == "/register" and request.method == "POST":
+            return self._register(request)
         if path == "/deep-link-return":
             return self._deep_link_return(request)
         if path.startswith("/lineitems"):
@@ -364,6 +371,34 @@ class TestPlatform:
         form = launch.lti_launch()
         return Response(json.dumps(form), content_type="application/json")
 
+    def openid_configuration(self) -> dict[str, Any]:
+        """LTI Dynamic Registration 1.0 §3.4 (lti1p3platform has no registration side)."""
+        return {
+            "issuer": self.issuer,
+            "authorization_endpoint": self.auth_url,
+            "token_endpoint": self.token_url,
+            "jwks_uri": self.jwks_url,
+            "registration_endpoint": self.base + "/register",
+            "token_endpoint_auth_methods_supported": ["private_key_jwt"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "scopes_supported": ["openid"],
+            "https://purl.imsglobal.org/spec/lti-platform-configuration": {
+                "product_family_code": "test-lms",
+                "version": "1.0",
+                "messages_supported": [{"type": "LtiResourceLinkRequest"}],
+            },
+        }
+
+    def _register(self, request: Request) -> Response:
+        if request.headers.get("Authorization") != "Bearer " + self.registration_token:
+            return Response(json.dumps({"error": "invalid_token"}), 401)
+        config = request.get_json()
+        self.tool_registrations.append(config)
+        tool = dict(config["https://purl.imsglobal.org/spec/lti-tool-configuration"])
+        tool["deployment_id"] = "dyn-deployment-1"
+        answer = {**config, "client_id": "dyn-client-1", "https://purl.imsglobal.org/spec/lti-tool-configuration": tool}
+        return Response(json.dumps(answer), 200, content_type="application/json")
+
     def _deep_link_return(self, request: Request) -> Response:
         conf = self.conf()
         items = conf.validate_deeplinking_resp(request.form.to_dict())
@@ -409,6 +444,8 @@ class TestPlatform:
         if scenario.deep_link:
             login.set_deeplinking_launch_url()
         url = login.initiate_login(scenario.person.sub)
+        if scenario.storage_target:
+            url += "&" + urlencode({"lti_storage_target": scenario.storage_target})
         if not deployment:
             parts = urlsplit(url)
             query = {k: v[0] for k, v in parse_qs(parts.query).items() if k != "lti_deployment_id"}
