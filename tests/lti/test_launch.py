@@ -65,3 +65,7 @@ def test_lms_roles_map_to_shiftwell_roles(app, browser):
         roles = {u.subject: u.roles for u in db.session.scalars(select(User))}
     assert roles["admin-1"] == {Role.ADMINISTRATOR}
     assert roles["teacher-1"] == {Role.INSTRUCTOR}
+
+
+def test_the_demo_lms_exists_only_in_demo_mode(client):
+    assert client.get("/demo-lms/").status_code == 404
