@@ -8,6 +8,7 @@ import json
 
 import click
 from flask.cli import with_appcontext
+
 from lms_core.cli import UserError, emit, format_option, get_tenant
 from lms_core.errors import NotFound
 from lms_core.extensions import db

@@ -25,8 +25,8 @@ from lti1p3platform.message_launch import LTIAdvantageMessageLaunchAbstract
 from lti1p3platform.oidc_login import OIDCLoginAbstract
 from lti1p3platform.registration import Registration as PlatformRegistration
 from lti1p3platform.request import Request as PlatformRequest
-from lti1p3platform.service_connector import AssignmentsGradesService, NamesRoleProvisioningService
 from lti1p3platform.score import UpdateScoreStatus
+from lti1p3platform.service_connector import AssignmentsGradesService, NamesRoleProvisioningService
 from sqlalchemy import select
 
 from lms_core import signals
@@ -50,7 +50,11 @@ log = logging.getLogger(__name__)
 CLIENT_ID = "shiftwell-demo-lms"
 DEPLOYMENT_ID = "riverside-deployment-1"
 LIS = "http://purl.imsglobal.org/vocab/lis/v2/"
-COURSE = {"id": "riverside-wellbeing-2026", "label": "WELL-2026", "title": "Clinical staff wellbeing 2026"}
+COURSE = {
+    "id": "riverside-wellbeing-2026",
+    "label": "WELL-2026",
+    "title": "Clinical staff wellbeing 2026",
+}
 PEOPLE = {
     "alex": {
         "sub": "riverside-user-1001",
@@ -174,7 +178,9 @@ class _Request(PlatformRequest):
             "headers": flask_request.headers,
             "content_type": flask_request.content_type,
             "path": flask_request.path,
-            "json": json.loads(body) if body and "json" in (flask_request.content_type or "") else None,
+            "json": json.loads(body)
+            if body and "json" in (flask_request.content_type or "")
+            else None,
         }
 
 
@@ -234,9 +240,7 @@ def home() -> str:
     ensure_registration()
     db.session.commit()
     links = list(db.session.scalars(select(DemoLink).order_by(DemoLink.id)))
-    scores = {
-        (s.link_id, s.user_sub): s.score for s in db.session.scalars(select(DemoScore))
-    }
+    scores = {(s.link_id, s.user_sub): s.score for s in db.session.scalars(select(DemoScore))}
     learners = [p for p in PEOPLE.values() if p["roles"][0].endswith("#Learner")]
     return render_template(
         "lti/demo/home.html",
@@ -427,7 +431,9 @@ class _Gradebook(AssignmentsGradesService):
         db.session.commit()
         return UpdateScoreStatus.SUCCESS
 
-    def get_results(self, line_item_id: str, page: int = 1, limit: Any = None, user_id: Any = None) -> Any:
+    def get_results(
+        self, line_item_id: str, page: int = 1, limit: Any = None, user_id: Any = None
+    ) -> Any:
         rows = db.session.scalars(select(DemoScore).where(DemoScore.link_id == int(line_item_id)))
         results = [
             {
@@ -510,4 +516,3 @@ def memberships() -> Any:
 def init_app(app: Flask) -> None:
     """Serve the demo LMS (demo mode only: it signs launches for made-up people)."""
     app.register_blueprint(bp)
-

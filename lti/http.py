@@ -10,6 +10,7 @@ re-fetches once on an unknown ``kid``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -79,10 +80,8 @@ def cache_lifetime(headers: Mapping[str, str], now: float | None = None) -> floa
         date = headers.get("Date")
         reference = now if now is not None else time.time()
         if date:
-            try:
+            with contextlib.suppress(TypeError, ValueError):
                 reference = parsedate_to_datetime(date).timestamp()
-            except (TypeError, ValueError):
-                pass
         return _clamp(expires_at - reference)
     return DEFAULT_KEYSET_TTL
 

@@ -62,9 +62,11 @@ def map_roles(lti_roles: list[str]) -> set[Role]:
             role = _MEMBERSHIP_ROLES.get(name) or _MEMBERSHIP_ROLES.get(principal)
             if role:
                 roles.add(role)
-        elif vocabulary in (LIS + "institution/person", LIS + "system/person"):
-            if name in _ADMINISTRATOR_NAMES:
-                roles.add(Role.ADMINISTRATOR)
+        elif (
+            vocabulary in (LIS + "institution/person", LIS + "system/person")
+            and name in _ADMINISTRATOR_NAMES
+        ):
+            roles.add(Role.ADMINISTRATOR)
     return roles or {Role.LEARNER}
 
 

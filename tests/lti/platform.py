@@ -239,6 +239,7 @@ class TestPlatform:
     extra_keys: list[str] = field(default_factory=list)  # also published in the JWKS
     jwks_cache_control: str = "max-age=300"
     jwks_requests: int = 0
+    jwks_delay: float = 0.0  # a slow LMS: seconds before the key set answers
     token_requests: int = 0
     score_failures: int = 0  # answer this many score posts with HTTP 503
     registration_token: str = "reg-token-123"
@@ -298,6 +299,8 @@ class TestPlatform:
         path = request.path
         if path == "/jwks":
             self.jwks_requests += 1
+            if self.jwks_delay:
+                time.sleep(self.jwks_delay)
             response = Response(json.dumps(self.jwks()), content_type="application/json")
             if self.jwks_cache_control:
                 response.headers["Cache-Control"] = self.jwks_cache_control
@@ -314,7 +317,9 @@ class TestPlatform:
                 )
             return Response(json.dumps(token), content_type="application/json")
         if path == "/.well-known/openid-configuration":
-            return Response(json.dumps(self.openid_configuration()), content_type="application/json")
+            return Response(
+                json.dumps(self.openid_configuration()), content_type="application/json"
+            )
         if path == "/register" and request.method == "POST":
             return self._register(request)
         if path == "/deep-link-return":
@@ -396,7 +401,11 @@ class TestPlatform:
         self.tool_registrations.append(config)
         tool = dict(config["https://purl.imsglobal.org/spec/lti-tool-configuration"])
         tool["deployment_id"] = "dyn-deployment-1"
-        answer = {**config, "client_id": "dyn-client-1", "https://purl.imsglobal.org/spec/lti-tool-configuration": tool}
+        answer = {
+            **config,
+            "client_id": "dyn-client-1",
+            "https://purl.imsglobal.org/spec/lti-tool-configuration": tool,
+        }
         return Response(json.dumps(answer), 200, content_type="application/json")
 
     def _deep_link_return(self, request: Request) -> Response:

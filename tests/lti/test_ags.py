@@ -39,7 +39,9 @@ def launch_course(browser, clinician, **scenario):
     assert response.headers["Location"] == f"/courses/{SLUG}"
 
 
-def test_a_completed_course_sends_its_grade_to_the_lms(app, browser, clinician, course, gradebook_column):
+def test_a_completed_course_sends_its_grade_to_the_lms(
+    app, browser, clinician, course, gradebook_column
+):
     launch_course(browser, clinician)
 
     result = walk(browser.client, start(browser.client, SLUG), answers_for(app, SLUG))
@@ -75,7 +77,9 @@ def test_a_grade_waits_while_the_lms_is_down_and_arrives_on_retry(
     assert not any(s["activityProgress"] == "Completed" for s in platform.scores)
     with app.app_context():
         message = db.session.scalars(
-            select(OutboxMessage).where(OutboxMessage.topic == "lti.score").order_by(OutboxMessage.id.desc())
+            select(OutboxMessage)
+            .where(OutboxMessage.topic == "lti.score")
+            .order_by(OutboxMessage.id.desc())
         ).first()
         assert message.status == OutboxStatus.PENDING and message.attempts == 1
         assert "503" in message.last_error
@@ -118,7 +122,9 @@ def _completion(app, user_id, tenant_id, session_id, scaled):
         db.session.commit()
 
 
-def test_the_same_grade_is_sent_once_and_never_lowered(app, browser, clinician, course, gradebook_column):
+def test_the_same_grade_is_sent_once_and_never_lowered(
+    app, browser, clinician, course, gradebook_column
+):
     launch_course(browser, clinician)
     with app.app_context():
         user = db.session.scalar(select(User).where(User.subject == "nurse-42"))

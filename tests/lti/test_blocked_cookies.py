@@ -49,7 +49,7 @@ def test_without_platform_storage_a_new_window_completes_the_launch(app, registe
     html = page.get_data(as_text=True)
     assert "Open Shiftwell in a new window" in html
     assert "<script" not in html  # a plain link, no script needed
-    new_window_url = _attr(html, "href(?=[^>]*target=\"_blank\")")
+    new_window_url = _attr(html, 'href(?=[^>]*target="_blank")')
     assert "new_window=1" in new_window_url
 
     window = Browser(app.test_client(), registered)  # top-level: first-party cookies work

@@ -15,7 +15,9 @@ from tests.lti.platform import LEARNER, Person, Scenario
 
 SLUG = "four-minute-reset"
 TITLE = "The Four-Minute Reset: a pause between patients"
-_RETURN_FORM = re.compile(r'<form method="post" action="([^"]+)">\s*<input type="hidden" name="JWT" value="([^"]+)">')
+_RETURN_FORM = re.compile(
+    r'<form method="post" action="([^"]+)">\s*<input type="hidden" name="JWT" value="([^"]+)">'
+)
 
 
 @pytest.fixture
@@ -43,7 +45,9 @@ def send_back(browser, html):
 def test_instructor_adds_a_course_and_the_lms_gets_a_graded_link(app, browser, educator, course):
     picker = open_picker(browser, educator)
     page = browser.client.get(picker).get_data(as_text=True)
-    assert "The Four-Minute Reset" in page and "Add Shiftwell courses to Nursing orientation" in page
+    assert (
+        "The Four-Minute Reset" in page and "Add Shiftwell courses to Nursing orientation" in page
+    )
 
     response = browser.client.post(
         picker, data={"csrf_token": csrf_token_from(page), "courses": [SLUG], "add": "1"}
@@ -84,7 +88,9 @@ def test_cancelling_returns_an_empty_answer(browser, educator, course):
     picker = open_picker(browser, educator)
     page = browser.client.get(picker).get_data(as_text=True)
 
-    response = browser.client.post(picker, data={"csrf_token": csrf_token_from(page), "cancel": "1"})
+    response = browser.client.post(
+        picker, data={"csrf_token": csrf_token_from(page), "cancel": "1"}
+    )
 
     assert "Nothing will be added" in response.get_data(as_text=True)
     assert send_back(browser, response.get_data(as_text=True)) == []

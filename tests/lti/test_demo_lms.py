@@ -75,7 +75,9 @@ class LiveBrowser:
         return _Page(self.session.get(self._url(url), allow_redirects=False, timeout=10))
 
     def post(self, url: str, data: dict[str, Any]) -> _Page:
-        return _Page(self.session.post(self._url(url), data=data, allow_redirects=False, timeout=10))
+        return _Page(
+            self.session.post(self._url(url), data=data, allow_redirects=False, timeout=10)
+        )
 
     def follow(self, url: str) -> requests.Response:
         return self.session.get(self._url(url), timeout=10)
@@ -125,6 +127,8 @@ def test_the_demo_lms_shows_a_grade_arriving(app, runner, live):
     with app.app_context():
         score = db.session.scalar(select(DemoScore))
         assert score.user_sub == "riverside-user-1001"
-        assert score.score["scoreGiven"] == 100.0 and score.score["gradingProgress"] == "FullyGraded"
+        assert (
+            score.score["scoreGiven"] == 100.0 and score.score["gradingProgress"] == "FullyGraded"
+        )
     gradebook = sam.follow("/demo-lms/").text
     assert "100.0" in gradebook and "FullyGraded" in gradebook

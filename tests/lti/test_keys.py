@@ -112,3 +112,31 @@ def test_keys_are_created_on_first_use(app, runner):
     keys = client.get("/lti/jwks").get_json()["keys"]
     assert len(keys) == 2 and keys[0]["kid"] != keys[1]["kid"]
     assert kid_of(new_private_key()) not in [k["kid"] for k in keys]
+
+
+def test_a_hung_lms_key_set_times_out_with_a_clear_page(app, browser, clinician):
+    app.config["LTI_HTTP_TIMEOUT"] = (0.5, 0.5)
+    browser.platform.jwks_delay = 2.0
+    started = time.monotonic()
+
+    response = browser.launch(Scenario(clinician))
+
+    assert response.status_code == 502
+    assert time.monotonic() - started < 2.0
+    assert "could not reach your learning system" in response.get_data(as_text=True)
+
+
+def test_a_disabled_registration_refuses_launches_until_enabled(app, runner, browser, clinician):
+    from lti.models import Registration
+
+    with app.app_context():
+        from lms_core.extensions import db
+
+        record_id = db.session.query(Registration).one().id
+    assert runner.invoke(args=["lti", "disable", str(record_id)]).exit_code == 0
+    url = browser.platform.login_url(Scenario(clinician))
+    refused = browser.client.get(url[len("http://localhost") :])
+    assert refused.status_code == 403 and "disabled" in refused.get_data(as_text=True)
+
+    assert runner.invoke(args=["lti", "enable", str(record_id)]).exit_code == 0
+    assert browser.launch(Scenario(clinician)).status_code == 303

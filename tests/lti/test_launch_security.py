@@ -82,9 +82,7 @@ BAD_TOKENS = {
     "foreign azp": lambda p, n: p.sign(
         p.claims(n, aud=[p.client_id, "another-tool"], azp="another-tool")
     ),
-    "aud without our client id": lambda p, n: p.sign(
-        p.claims(n, aud=["another-tool"], azp=DROP)
-    ),
+    "aud without our client id": lambda p, n: p.sign(p.claims(n, aud=["another-tool"], azp=DROP)),
     "alg none": lambda p, n: _unsigned(p, p.claims(n)),
     "HS256 keyed with the public key": lambda p, n: _hs256_with_public_key(p, p.claims(n)),
     "signed with another key under the platform's kid": lambda p, n: p.sign(
@@ -148,7 +146,9 @@ def test_a_launch_with_a_state_this_browser_never_got_is_refused(app, browser, c
     [(3, 300), (-300, -3), (55, 300), (-400, -55)],
     ids=["LMS clock 3 s ahead", "LMS clock 3 s behind", "55 s ahead", "expired 55 s ago"],
 )
-def test_platform_clock_skew_within_a_minute_is_accepted(browser, clinician, iat_offset, exp_offset):
+def test_platform_clock_skew_within_a_minute_is_accepted(
+    browser, clinician, iat_offset, exp_offset
+):
     login = browser.start_login(Scenario(clinician))
     now = int(time.time())
     token = _valid_token(browser, login, iat=now + iat_offset, exp=now + exp_offset)
@@ -172,7 +172,9 @@ def test_platform_clock_skew_beyond_a_minute_is_refused(browser, clinician, iat_
 def test_an_aud_list_containing_our_client_id_is_accepted(browser, clinician):
     login = browser.start_login(Scenario(clinician))
     platform = browser.platform
-    token = _valid_token(browser, login, aud=["another-tool", platform.client_id], azp=platform.client_id)
+    token = _valid_token(
+        browser, login, aud=["another-tool", platform.client_id], azp=platform.client_id
+    )
 
     assert browser.post_launch(token, login.state).status_code == 303
 

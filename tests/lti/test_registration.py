@@ -79,7 +79,9 @@ def test_a_second_deployment_of_the_same_client_is_added(app, runner, tenant, lm
         ("--client-id", "   ", "--client-id"),
     ],
 )
-def test_add_platform_explains_bad_input_and_writes_nothing(app, runner, tenant, lms, option, value, message):
+def test_add_platform_explains_bad_input_and_writes_nothing(
+    app, runner, tenant, lms, option, value, message
+):
     result = register(runner, tenant, lms, **{option: value})
 
     assert result.exit_code == 2
@@ -163,7 +165,10 @@ def test_an_lms_registers_itself_and_waits_for_the_operator(app, client, tenant,
     assert sent["jwks_uri"] == "http://localhost/lti/jwks"
     assert sent["redirect_uris"] == ["http://localhost/lti/launch"]
     assert "https://purl.imsglobal.org/spec/lti-ags/scope/score" in sent["scope"]
-    assert {m["type"] for m in tool["messages"]} == {"LtiDeepLinkingRequest", "LtiResourceLinkRequest"}
+    assert {m["type"] for m in tool["messages"]} == {
+        "LtiDeepLinkingRequest",
+        "LtiResourceLinkRequest",
+    }
 
     # Before approval a launch gets a clear page, not a login.
     lms.client_id, lms.deployment_id = "dyn-client-1", "dyn-deployment-1"

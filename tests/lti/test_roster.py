@@ -46,9 +46,7 @@ def test_instructor_syncs_the_roster_and_sees_who_has_not_started(
     assert "Nursing orientation 2026" in browser.client.get("/lti/contexts/").get_data(as_text=True)
 
     page = browser.client.get(page_url).get_data(as_text=True)
-    response = browser.client.post(
-        f"{page_url}/roster", data={"csrf_token": csrf_token_from(page)}
-    )
+    response = browser.client.post(f"{page_url}/roster", data={"csrf_token": csrf_token_from(page)})
 
     assert response.status_code == 303
     html = browser.client.get(page_url).get_data(as_text=True)
