@@ -9,6 +9,7 @@ often as :data:`JWKS_MAX_AGE` says.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -33,8 +34,22 @@ KEY_SIZE = 2048
 @dataclass(frozen=True)
 class SigningKey:
     kid: str
-    private_key_pem: str
+    private_key: rsa.RSAPrivateKey  # loaded once per process: PyJWT signs with it as is
     public_key_pem: str
+
+
+@functools.lru_cache(maxsize=8)
+def _load(private_key_pem: str) -> tuple[rsa.RSAPrivateKey, str]:
+    """Parsing an RSA key checks it (about 0.1 s); our keys are made and kept by us, so
+    they are parsed once per process and not re-validated."""
+    key = serialization.load_pem_private_key(
+        private_key_pem.encode(), password=None, unsafe_skip_rsa_key_validation=True
+    )
+    assert isinstance(key, rsa.RSAPrivateKey)
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return key, public.decode()
 
 
 def new_private_key_pem() -> str:
@@ -90,13 +105,8 @@ def ensure_keys() -> dict[KeySlot, ToolKey]:
 def signing_key() -> SigningKey:
     """The key everything the tool signs uses (client assertions, Deep Linking responses)."""
     key = ensure_keys()[KeySlot.CURRENT]
-    public_pem = (
-        serialization.load_pem_private_key(key.private_key_pem.encode(), password=None)
-        .public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return SigningKey(key.kid, key.private_key_pem, public_pem)
+    private, public_pem = _load(key.private_key_pem)
+    return SigningKey(key.kid, private, public_pem)
 
 
 def jwks() -> dict[str, Any]:

@@ -119,8 +119,9 @@ class ToolRegistration(LibRegistration):
             self.set_auth_audience(record.auth_audience)
         self.set_key_set_url(record.keyset_url)
 
-    def get_tool_private_key(self) -> str:
-        return keys.signing_key().private_key_pem
+    def get_tool_private_key(self) -> Any:
+        # A key object, not PEM: PyJWT signs with it without parsing the PEM every time.
+        return keys.signing_key().private_key
 
     def get_tool_public_key(self) -> str:
         return keys.signing_key().public_key_pem

@@ -8,6 +8,7 @@ it talks to Canvas or Moodle, over HTTP, with signed JWTs both ways.
 
 from __future__ import annotations
 
+import functools
 import json
 import socket
 import threading
@@ -48,8 +49,17 @@ def new_private_key() -> str:
     ).decode()
 
 
+@functools.lru_cache(maxsize=32)
+def _loaded(private_pem: str) -> Any:
+    # Parsing (and checking) an RSA key costs ~0.1 s; the test keys are parsed once.
+    return serialization.load_pem_private_key(
+        private_pem.encode(), password=None, unsafe_skip_rsa_key_validation=True
+    )
+
+
+@functools.lru_cache(maxsize=32)
 def public_pem(private_pem: str) -> str:
-    key = serialization.load_pem_private_key(private_pem.encode(), password=None)
+    key = _loaded(private_pem)
     return (
         key.public_key()
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
@@ -57,6 +67,7 @@ def public_pem(private_pem: str) -> str:
     )
 
 
+@functools.lru_cache(maxsize=32)
 def kid_of(private_pem: str) -> str:
     return JWK.from_pem(private_pem.encode()).thumbprint()
 
@@ -119,6 +130,21 @@ class _Request(PlatformRequest):
         }
 
 
+class _Registration(Registration):
+    """lti1p3platform's registration, signing with a parsed key (same claims, same kid)."""
+
+    def get_kid(self) -> str | None:
+        key = self.get_platform_private_key()
+        return kid_of(key) if key else None
+
+    def platform_encode_and_sign(self, payload: dict[str, Any], expiration: int | None = None) -> str:
+        key = self.get_platform_private_key()
+        assert key is not None
+        return Registration.encode_and_sign(
+            payload, _loaded(key), {"kid": self.get_kid()}, expiration=expiration
+        )
+
+
 class _PlatformConf(LTI1P3PlatformConfAbstract):
     def init_platform_config(self, **kwargs: Any) -> None:
         self.platform: TestPlatform = kwargs["platform"]
@@ -126,7 +152,7 @@ class _PlatformConf(LTI1P3PlatformConfAbstract):
     def get_registration_by_params(self, **kwargs: Any) -> Registration:
         p = self.platform
         return (
-            Registration()
+            _Registration()
             .set_iss(p.issuer)
             .set_client_id(p.client_id)
             .set_deployment_id(p.deployment_id)
@@ -475,7 +501,7 @@ class TestPlatform:
         header: dict[str, Any] = {"kid": kid if kid is not None else kid_of(pem)}
         if kid is DROP:
             header = {}
-        return jwt.encode(claims, pem, algorithm=algorithm, headers=header)
+        return jwt.encode(claims, _loaded(pem), algorithm=algorithm, headers=header)
 
     def claims(self, login_nonce: str, /, **overrides: Any) -> dict[str, Any]:
         """A complete, valid resource link launch for ``nonce``."""
