@@ -56,7 +56,9 @@ class TimeoutSession(requests.Session):
 
 
 def http_session() -> TimeoutSession:
-    return TimeoutSession(current_app.config.get("LTI_HTTP_TIMEOUT", DEFAULT_TIMEOUT))
+    timeout = current_app.config.get("LTI_HTTP_TIMEOUT", DEFAULT_TIMEOUT)
+    # From the environment a pair arrives as a JSON list; requests wants a tuple.
+    return TimeoutSession(tuple(timeout) if isinstance(timeout, list) else timeout)
 
 
 def cache_lifetime(headers: Mapping[str, str], now: float | None = None) -> float:
