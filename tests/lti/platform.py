@@ -137,7 +137,9 @@ class _Registration(Registration):
         key = self.get_platform_private_key()
         return kid_of(key) if key else None
 
-    def platform_encode_and_sign(self, payload: dict[str, Any], expiration: int | None = None) -> str:
+    def platform_encode_and_sign(
+        self, payload: dict[str, Any], expiration: int | None = None
+    ) -> str:
         key = self.get_platform_private_key()
         assert key is not None
         return Registration.encode_and_sign(

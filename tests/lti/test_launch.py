@@ -69,3 +69,19 @@ def test_lms_roles_map_to_shiftwell_roles(app, browser):
 
 def test_the_demo_lms_exists_only_in_demo_mode(client):
     assert client.get("/demo-lms/").status_code == 404
+
+
+def test_role_vocabularies_map_as_documented():
+    from lti.launches import map_roles
+
+    lis = "http://purl.imsglobal.org/vocab/lis/v2/"
+    assert map_roles([lis + "membership/Instructor#TeachingAssistant"]) == {Role.INSTRUCTOR}
+    assert map_roles([lis + "membership#ContentDeveloper"]) == {Role.INSTRUCTOR}
+    assert map_roles(["Instructor"]) == {Role.INSTRUCTOR}  # LTI 1.3 §A.2.3.1 short form
+    assert map_roles([lis + "system/person#SysAdmin"]) == {Role.ADMINISTRATOR}
+    # Canvas sends institution roles to students: they grant nothing alone
+    assert map_roles([lis + "institution/person#Instructor", lis + "membership#Learner"]) == {
+        Role.LEARNER
+    }
+    assert map_roles([lis + "membership#Mentor"]) == {Role.LEARNER}
+    assert map_roles([]) == {Role.LEARNER}
