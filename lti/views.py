@@ -37,7 +37,11 @@ from lms_core.models import Role, Tenant, User
 from lms_core.security import cookie_options
 from lti import catalog, keys, registrations, roster
 from lti import deep_linking as dl_service
-from lti.dynamic_registration import register_with_platform, tool_configuration
+from lti.dynamic_registration import (
+    ShiftwellDynamicRegistration,
+    register_with_platform,
+    tool_configuration,
+)
 from lti.errors import LaunchRejected
 from lti.forms import (
     ActionForm,
@@ -210,6 +214,7 @@ def _await_platform_storage(message: ShiftwellMessageLaunch) -> str:
 
 @bp.post("/launch/complete")
 @csrf.exempt
+@limiter.limit("60 per minute")
 def launch_complete() -> Any:
     """The new window that finishes a launch verified through the LMS's storage. Only the
     page that passed the storage check knows the one-time ticket."""
@@ -433,8 +438,6 @@ def register() -> Any:
     if not openid_configuration:
         return render_template("lti/register_help.html", config=tool_configuration())
     tenant = get_tenant(tenant_slug) if tenant_slug else None
-    from lti.dynamic_registration import ShiftwellDynamicRegistration
-
     try:
         platform = ShiftwellDynamicRegistration(
             openid_configuration, registration_token

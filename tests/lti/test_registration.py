@@ -264,3 +264,31 @@ def test_only_operators_see_the_registrations(client, tenant, make_user):
     login(client, admin)
 
     assert client.get("/lti/admin/").status_code == 403
+
+
+def test_the_operator_adds_a_deployment_and_disables_a_registration(
+    app, client, runner, tenant, lms, make_user
+):
+    register(runner, tenant, lms)
+    operator = make_user(None, roles=(Role.OPERATOR,), email="ops@example.org")
+    login(client, operator, kind="local")
+    page = client.get("/lti/admin/").get_data(as_text=True)
+    with app.app_context():
+        record_id = db.session.scalar(select(Registration.id))
+    token = csrf_token_from(page)
+
+    added = client.post(
+        f"/lti/admin/registrations/{record_id}/deployments",
+        data={"csrf_token": token, "deployment-deployment_id": "deployment-2"},
+    )
+    disabled = client.post(
+        f"/lti/admin/registrations/{record_id}/disable", data={"csrf_token": token}
+    )
+
+    assert added.status_code == disabled.status_code == 303
+    with app.app_context():
+        record = db.session.get(Registration, record_id)
+        assert [d.deployment_id for d in record.deployments] == ["deployment-1", "deployment-2"]
+        assert record.status == RegistrationStatus.DISABLED
+    forged = client.post(f"/lti/admin/registrations/{record_id}/enable", data={})
+    assert forged.status_code == 400  # no CSRF token, no change
