@@ -180,9 +180,12 @@ def _resolve_partner(parsed: ParsedCourse, override: str | None) -> Partner:
         partner = Partner(slug=slug, name=details["name"], settings={})
         db.session.add(partner)
     if details is not None:
+        partner.name = details["name"]
+    if details is not None and "settings" in details:
+        # Settings are replaced only by a package that states them: a course that just
+        # names its partner leaves the accreditation details another package gave.
         settings = dict(details.get("settings") or {})
         logo = settings.pop("logo", None)
-        partner.name = details["name"]
         if logo:
             data = parsed.assets[logo]
             partner.logo = data
