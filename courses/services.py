@@ -31,7 +31,7 @@ from courses.models import (
     Step,
     StepResponse,
 )
-from courses.package import Limits, PackageInvalid, media_type, read_package
+from courses.package import Limits, media_type, read_package
 from courses.steps import AnswerError, StepType, registry
 from courses.validation import ParsedCourse, validate_package
 from lms_core import audit, signals
@@ -950,7 +950,3 @@ def require_learner(user: User, tenant: Tenant | None) -> Tenant:
             "link in your course there."
         )
     return tenant
-
-
-def package_problems(exc: PackageInvalid) -> list[Problem]:
-    return exc.problems

@@ -182,3 +182,18 @@ def start(client: Any, slug: str) -> str:
     )
     assert response.status_code == 302
     return response.headers["Location"]
+
+
+# Real Chromium: the lead's browser fixtures, shared with tests/browser/.
+from tests.browser.conftest import browser, live_server  # noqa: E402, F401
+
+
+def browser_login(app: Flask, context: Any, base_url: str, user: Any) -> None:
+    """Give a browser context the session cookie an LTI launch would have set."""
+    serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+    cookie = serializer.dumps(
+        {"_user_id": str(user.id), "_fresh": True, "kind": "lti", "sid": "browser"}
+    )
+    context.add_cookies(
+        [{"name": app.config["SESSION_COOKIE_NAME"], "value": cookie, "url": base_url}]
+    )

@@ -90,6 +90,10 @@ KINDS = [
 ]
 
 
+def files_outside_the_database(root: Path) -> list[Path]:
+    return sorted(p.relative_to(root) for p in root.rglob("*") if "sqlite" not in p.name)
+
+
 def nothing_written(app) -> None:
     with app.app_context():
         for model in (Partner, Course, CourseVersion, Asset, AuditLog):
@@ -100,7 +104,7 @@ def nothing_written(app) -> None:
 def test_hostile_package_is_refused_by_validate_and_import(app, runner, tmp_path, kind):
     (tmp_path / "in").mkdir()
     path, expected = hostile(kind, tmp_path / "in")
-    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    before = files_outside_the_database(tmp_path)
     for command in ("validate", "import"):
         result = runner.invoke(args=["courses", command, str(path)])
         assert result.exit_code == 2, result.output
@@ -109,8 +113,9 @@ def test_hostile_package_is_refused_by_validate_and_import(app, runner, tmp_path
         assert "Traceback" not in result.output
         assert result.exception is None or isinstance(result.exception, SystemExit)
     nothing_written(app)
-    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+    assert files_outside_the_database(tmp_path) == before
     assert not Path("/tmp/evil.txt").exists()
+    assert not (tmp_path.parent / "evil.txt").exists()
 
 
 def test_zip_slip_is_reported_with_every_other_problem(runner, tmp_path):
