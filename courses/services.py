@@ -818,6 +818,7 @@ def save_step(
             lesson_id=step.lesson.key,
             lesson_title=step.lesson.title,
         )
+    interaction = _in_language(evaluation.interaction, attempt.version.language)
     max_score = step.max_score or None
     result = signals.Result(
         score_scaled=(evaluation.score / max_score)
@@ -839,7 +840,7 @@ def save_step(
             step=step_ref,
             verb=kind.verb,
             activity_type=kind.activity_type,
-            interaction=evaluation.interaction,
+            interaction=interaction,
             result=result,
             private=kind.private,
         ),
@@ -848,6 +849,17 @@ def save_step(
     # Answers that earn feedback (a check, a decision point) stay on screen to read it.
     stay = kind.name in ("knowledge_check", "scenario") or not saved.completed
     return SaveOutcome(position if stay else min(position + 1, count), stay, completed)
+
+
+def _in_language(interaction: dict[str, Any] | None, language: str) -> dict[str, Any] | None:
+    """Step types describe choices in "en-US"; xAPI language maps take the content's tag."""
+    if not interaction or language == "en-US" or "choices" not in interaction:
+        return interaction
+    choices = [
+        {**choice, "description": {language: next(iter(choice["description"].values()))}}
+        for choice in interaction["choices"]
+    ]
+    return {**interaction, "choices": choices}
 
 
 def _outcome(attempt: Attempt, position: int, stay: bool) -> SaveOutcome:

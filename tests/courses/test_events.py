@@ -56,7 +56,7 @@ def test_a_whole_course_sends_the_contracted_events(app, client, course, learner
     assert check.interaction["choices"][0] == {
         "id": "a",
         "description": {
-            "en-US": "A short, deliberate pause that closes one task before the next begins."
+            "en": "A short, deliberate pause that closes one task before the next begins."
         },
     }
     result = check.result
