@@ -16,12 +16,13 @@ PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
-def phone(browser: Any, backend: str) -> Any:
+def once(backend: str) -> None:
     if backend != "sqlite":
-        pytest.skip("the browser walk runs once, on SQLite; the player's SQL is covered on both")
-    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
-    yield context
-    context.close()
+        pytest.skip("the browser walks run once, on SQLite; the player's SQL is covered on both")
+
+
+def phone(browser: Any, **options: Any) -> Any:
+    return browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, **options)
 
 
 def check(page: Any) -> None:
@@ -30,10 +31,11 @@ def check(page: Any) -> None:
     page.set_viewport_size(PHONE)
 
 
-def walk_in_browser(app, phone, live_server, learner, slug: str) -> list[str]:
-    browser_login(app, phone, live_server, learner)
+def walk_in_browser(app, browser, live_server, learner, slug: str) -> list[str]:
+    context = phone(browser)
+    browser_login(app, context, live_server, learner)
     plan = answers_for(app, slug)
-    page = phone.new_page()
+    page = context.new_page()
     page.set_default_timeout(10_000)
     page.goto(f"{live_server}/courses/")
     check(page)
@@ -86,14 +88,19 @@ def walk_in_browser(app, phone, live_server, learner, slug: str) -> list[str]:
     return kinds
 
 
-def test_a_clinician_walks_the_reset_course_on_a_phone(app, phone, live_server, learner, course):
-    kinds = walk_in_browser(app, phone, live_server, learner, course)
+def test_a_clinician_walks_the_reset_course_on_a_phone(
+    app, once, chromium, live_server, learner, course
+):
+    kinds = chromium(lambda browser: walk_in_browser(app, browser, live_server, learner, course))
     assert set(kinds) == {"content", "knowledge_check", "guided_practice", "reflection"}
 
 
-def test_a_clinician_walks_the_scenario_course_on_a_phone(app, phone, live_server, learner):
+def test_a_clinician_walks_the_scenario_course_on_a_phone(
+    app, once, chromium, live_server, learner
+):
     import_course(app, EXAMPLES / "emotions-on-the-ward")
-    kinds = walk_in_browser(app, phone, live_server, learner, "emotions-on-the-ward")
+    slug = "emotions-on-the-ward"
+    kinds = chromium(lambda browser: walk_in_browser(app, browser, live_server, learner, slug))
     assert "scenario" in kinds
 
 
@@ -115,11 +122,13 @@ def to_the_practice(app, context, live_server, learner, course) -> Any:
     return page
 
 
-def test_the_practice_works_without_script(app, browser, backend, live_server, learner, course):
-    if backend != "sqlite":
-        pytest.skip("runs once, on SQLite")
+def test_the_practice_works_without_script(app, once, chromium, live_server, learner, course):
+    chromium(lambda browser: practice_without_script(app, browser, live_server, learner, course))
+
+
+def practice_without_script(app, browser, live_server, learner, course) -> None:
     # Playwright's evaluate (and so axe) cannot run with script off: this walk only clicks.
-    context = browser.new_context(viewport=PHONE, java_script_enabled=False)
+    context = phone(browser, java_script_enabled=False)
     page = to_the_practice(app, context, live_server, learner, course)
     expect(page.get_by_role("timer")).to_be_hidden()  # no script: the text guides instead
     expect(page.locator(".practice-bar")).to_be_visible()
@@ -131,10 +140,12 @@ def test_the_practice_works_without_script(app, browser, backend, live_server, l
     context.close()
 
 
-def test_the_practice_respects_reduced_motion(app, browser, backend, live_server, learner, course):
-    if backend != "sqlite":
-        pytest.skip("runs once, on SQLite")
-    context = browser.new_context(viewport=PHONE, reduced_motion="reduce")
+def test_the_practice_respects_reduced_motion(app, once, chromium, live_server, learner, course):
+    chromium(lambda browser: practice_in_reduced_motion(app, browser, live_server, learner, course))
+
+
+def practice_in_reduced_motion(app, browser, live_server, learner, course) -> None:
+    context = phone(browser, reduced_motion="reduce")
     page = to_the_practice(app, context, live_server, learner, course)
     for selector in (".breath", ".practice-bar span"):
         animation = page.locator(selector).evaluate("e => getComputedStyle(e).animationName")
