@@ -28,6 +28,12 @@ from tests.conftest import login
 pytestmark = pytest.mark.browser
 
 
+@pytest.fixture(autouse=True)
+def _once(backend: str) -> None:
+    if backend != "sqlite":
+        pytest.skip("the browser walks run once, on SQLite; certificates' SQL is covered on both")
+
+
 def _as(app, page, live_server, user):
     """Give the browser the session a launch would have given this user."""
     client = app.test_client()
