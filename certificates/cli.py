@@ -14,11 +14,12 @@ from sqlalchemy import select
 
 from certificates import exports, services, wording
 from certificates.models import Certificate, CertificateSource, CertificateStatus
+from lms_core import audit
 from lms_core.cli import emit, format_option, get_tenant
 from lms_core.db import utcnow
 from lms_core.errors import InvalidInput, NotFound, Problem
 from lms_core.extensions import db
-from lms_core.models import User
+from lms_core.models import Role, User
 
 
 @click.group("certificates", help="Continuing-education certificates.")
@@ -45,30 +46,57 @@ def _row(c: Certificate) -> dict[str, object]:
     }
 
 
-def _find_learner(tenant_id: int, subject: str, issuer: str | None) -> User:
+def _find_learner(tenant_id: int, subject: str, issuer: str | None, name: str | None) -> User:
+    """The learner by LTI subject; created, as a launch would, for credit recorded before
+    they ever opened Shiftwell (then --name is needed, and --issuer unless the hospital's
+    learners all come from one LMS)."""
     stmt = select(User).where(User.tenant_id == tenant_id, User.subject == subject)
     if issuer:
         stmt = stmt.where(User.issuer == issuer)
     users = list(db.session.scalars(stmt))
-    if not users:
-        raise NotFound(
-            f"No learner with LTI subject {subject!r} in this tenant.",
-            [
-                Problem(
-                    "unknown learner",
-                    "--user-sub",
-                    "The learner must have opened Shiftwell from the hospital's LMS once; "
-                    "the subject is the LMS's user id for them (the LTI 'sub').",
-                )
-            ],
-        )
     if len(users) > 1:
         issuers = ", ".join(sorted(u.issuer or "-" for u in users))
         raise InvalidInput(
             f"Several learners have subject {subject!r} (LMS issuers: {issuers}).",
             [Problem("ambiguous", "--user-sub", "Add --issuer with the LMS's issuer URL.")],
         )
-    return users[0]
+    if users:
+        return users[0]
+    if name is None:
+        raise NotFound(
+            f"No learner with LTI subject {subject!r} in this tenant.",
+            [
+                Problem(
+                    "unknown learner",
+                    "--user-sub",
+                    "The subject is the LMS's user id for them (the LTI 'sub'). For someone "
+                    "who has not opened Shiftwell yet, add --name (and --issuer).",
+                )
+            ],
+        )
+    if issuer is None:
+        known = sorted(
+            set(db.session.scalars(select(User.issuer).where(User.tenant_id == tenant_id))) - {None}
+        )
+        if len(known) != 1:
+            raise InvalidInput(
+                f"No learner with LTI subject {subject!r} yet, and this hospital's LMS issuer "
+                "is not known for sure.",
+                [Problem("which LMS?", "--issuer", "Add --issuer with the LMS's issuer URL.")],
+            )
+        issuer = known[0]
+    user = User(tenant_id=tenant_id, issuer=issuer, subject=subject, name=services.clean_name(name))
+    user.grant(Role.LEARNER)
+    db.session.add(user)
+    db.session.flush()
+    audit.record(
+        "user.created_for_certificate",
+        tenant=tenant_id,
+        target_type="user",
+        target_id=user.id,
+        subject=subject,
+    )
+    return user
 
 
 @certificates_group.command("issue")
@@ -98,7 +126,7 @@ def issue_command(
 ) -> None:
     """Issue a certificate for credit earned outside the player (e.g. a workshop)."""
     tenant = get_tenant(tenant_slug)
-    learner = _find_learner(tenant.id, user_sub, issuer)
+    learner = _find_learner(tenant.id, user_sub, issuer, name)
     day = completed_on.date() if completed_on else utcnow().date()
     if day > utcnow().date():
         raise InvalidInput(

@@ -173,3 +173,32 @@ def test_help_lists_every_certificates_command(runner):
     out = runner.invoke(args=["certificates", "--help"]).output
     for command in ("issue", "list", "render", "verify", "revoke", "export"):
         assert f"  {command} " in out
+
+
+def test_workshop_credit_for_someone_who_never_opened_shiftwell(
+    app, runner, catalog, workshop_nurse
+):
+    result = runner.invoke(
+        args=[
+            "certificates",
+            "issue",
+            "--tenant",
+            "st-marys",
+            "--user-sub",
+            "new-nurse",
+            "--course",
+            "team-huddles",
+            "--name",
+            "Ana Lima",
+            "--format",
+            "json",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)[0]["learner_name"] == "Ana Lima"
+    with app.app_context():
+        from lms_core.models import User
+
+        user = db.session.scalar(select(User).where(User.subject == "new-nurse"))
+        assert user.issuer == "https://lms.example.edu" and user.name == "Ana Lima"
+        assert Role.LEARNER in user.roles
