@@ -14,7 +14,7 @@ from sqlalchemy import select
 from certificates import services
 from certificates.models import Certificate
 from lms_core.extensions import db
-from tests.browser.conftest import assert_accessible, assert_reflows
+from tests.browser_support import assert_accessible, assert_reflows, browser_login
 from tests.certificates.conftest import (  # noqa: F401 - fixtures, used by name
     app_config,
     catalog,
@@ -23,24 +23,8 @@ from tests.certificates.conftest import (  # noqa: F401 - fixtures, used by name
     nameless_learner,
     signing_key_file,
 )
-from tests.conftest import login
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(autouse=True)
-def _once(backend: str) -> None:
-    if backend != "sqlite":
-        pytest.skip("the browser walks run once, on SQLite; certificates' SQL is covered on both")
-
-
-def _as(app, page, live_server, user):
-    """Give the browser the session a launch would have given this user."""
-    client = app.test_client()
-    login(client, user)
-    client.get("/")
-    cookie = client.get_cookie("shiftwell_session")
-    page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server}])
 
 
 def test_verification_pages_are_accessible_and_reflow(app, live_server, page, request):
@@ -74,7 +58,7 @@ def test_a_nameless_learner_names_her_certificate_and_downloads_it(app, live_ser
     request.getfixturevalue("catalog")
     nurse = request.getfixturevalue("nameless_learner")
     complete_course(app, nurse)
-    _as(app, page, live_server, nurse)
+    browser_login(app, page, live_server, nurse)
     page.goto(f"{live_server}/")
     page.get_by_role("link", name="Confirm my name").first.click()
     assert_accessible(page)
