@@ -204,6 +204,37 @@ class HiddenCourse(TenantScoped, db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class LmsContext(TenantScoped, db.Model):
+    """An LMS course shell (LTI context: often a hospital unit) attempts were started from.
+
+    Courses learns of it from ``launch_completed`` and keeps just enough to group its own
+    reports by unit; the LMS roster and links are lti's (``lti.api``).
+    """
+
+    __tablename__ = "courses_lms_context"
+    __table_args__ = (
+        UniqueConstraint(
+            "tenant_id",
+            "issuer",
+            "deployment_id",
+            "context_id",
+            name="uq_courses_lms_context_lms_id",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(255))
+    deployment_id: Mapped[str] = mapped_column(String(255))
+    context_id: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def display_title(self) -> str:
+        return self.title or f"LMS course {self.context_id}"
+
+
 class AttemptStatus(enum.StrEnum):
     IN_PROGRESS = "in_progress"
     COMPLETED = "completed"
@@ -219,6 +250,8 @@ class Attempt(TenantScoped, db.Model):
     __tablename__ = "courses_attempt"
     __table_args__ = (
         Index("ix_courses_attempt_learner_course", "tenant_id", "user_id", "course_id"),
+        # Reports: completions of a hospital in a period.
+        Index("ix_courses_attempt_tenant_completed", "tenant_id", "completed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -253,6 +286,10 @@ class Attempt(TenantScoped, db.Model):
     last_active_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     suspended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: The LMS course (unit) the learner launched from when the attempt started.
+    lms_context_id: Mapped[int | None] = mapped_column(
+        ForeignKey("courses_lms_context.id", ondelete="SET NULL"), index=True
+    )
 
     version: Mapped[CourseVersion] = relationship(lazy="joined")
     responses: Mapped[list[StepResponse]] = relationship(

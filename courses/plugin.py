@@ -37,6 +37,9 @@ class CoursesPlugin(Plugin):
         add_nav_item(app, NavItem(10, "Courses", "courses.catalog", hospital_roles))
         signals.launch_completed.connect(on_launch_completed, sender=app)
         signals.demo_loading.connect(on_demo_loading, sender=app)
+        from courses.reports.plugin import init_reports
+
+        init_reports(self, app)
 
 
 def render_home_panel(**context: Any) -> str:
@@ -60,8 +63,9 @@ def render_home_panel(**context: Any) -> str:
 
 
 def on_launch_completed(sender: Flask, event: signals.LaunchEvent) -> None:
-    from courses import services
+    from courses import lms_contexts, services
 
+    lms_contexts.record_launch(event)
     services.suspend_other_sessions(
         event.learner.user_id, event.learner.tenant_id, event.learner.session_id
     )
