@@ -44,3 +44,11 @@ def search(
 
 def available() -> bool:
     return _api() is not None
+
+
+def course_standings(tenant_id: int, slug: str, user_ids: list[int]) -> dict[int, Any]:
+    """user id → ``courses.api.CourseStanding`` for those of ``user_ids`` who started it."""
+    api = _api()
+    if api is None or not user_ids:
+        return {}
+    return dict(api.course_standings(tenant_id, slug, user_ids))

@@ -118,6 +118,7 @@ def sync_roster(context: Context) -> SyncResult:
         row.email = _text(member.get("email"), 254)
         roles = member.get("roles")
         row.roles = [r for r in roles if isinstance(r, str)] if isinstance(roles, list) else []
+        row.is_learner = is_learner(row.roles)
         status = member.get("status")
         row.status = status if status in STATUSES else "Active"
         row.synced_at = now
@@ -144,3 +145,8 @@ def sync_roster(context: Context) -> SyncResult:
 
 def _text(value: Any, limit: int) -> str | None:
     return value.strip()[:limit] if isinstance(value, str) and value.strip() else None
+
+
+def is_learner(roles: list[str]) -> bool:
+    """A Learner membership role, in the full or the deprecated short form (LTI 1.3 §A.2)."""
+    return any(r.endswith("#Learner") or r == "Learner" for r in roles)
