@@ -172,6 +172,11 @@ def completions(
     return _reports_api().completions(tenant_id, since, until, passed_only, with_credit_only)
 
 
+def course_titles(slugs: Collection[str]) -> dict[str, str]:
+    """slug → title of its latest version, in one query (unknown slugs are left out)."""
+    return _reports_api().course_titles(slugs)
+
+
 def _reports_api() -> Any:
     from courses.reports import api
 

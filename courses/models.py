@@ -27,6 +27,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    text,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -250,8 +251,21 @@ class Attempt(TenantScoped, db.Model):
     __tablename__ = "courses_attempt"
     __table_args__ = (
         Index("ix_courses_attempt_learner_course", "tenant_id", "user_id", "course_id"),
-        # Reports: completions of a hospital in a period.
-        Index("ix_courses_attempt_tenant_completed", "tenant_id", "completed_at"),
+        # Reports: who completed in a period, read from the index alone on PostgreSQL.
+        Index(
+            "ix_courses_attempt_tenant_completed",
+            "tenant_id",
+            "completed_at",
+            postgresql_include=["user_id", "passed", "version_id"],
+        ),
+        # Reports: attempts in progress now (a small share of all attempts).
+        Index(
+            "ix_courses_attempt_in_progress",
+            "tenant_id",
+            "course_id",
+            postgresql_where=text("status = 'in_progress'"),
+            sqlite_where=text("status = 'in_progress'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -317,6 +331,8 @@ class StepResponse(TenantScoped, db.Model):
     __tablename__ = "courses_step_response"
     __table_args__ = (
         UniqueConstraint("attempt_id", "step_id", name="uq_courses_step_response_attempt_step"),
+        # Reports: a hospital's answers in a period (the private aggregates).
+        Index("ix_courses_step_response_tenant_updated", "tenant_id", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 import random
 import secrets
 from collections.abc import Iterable, Sequence
@@ -256,18 +257,24 @@ def bulk_insert(
         else:
             converters.append(None)
     raw = connection.connection.driver_connection
+    names = ", ".join(f'"{name}"' for name in columns)
     count = 0
-    with raw.cursor() as cursor:
-        names = ", ".join(f'"{name}"' for name in columns)
-        with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
-            for row in rows:
+    rows = iter(rows)
+    # A COPY holds the connection: rows are drawn a batch at a time between COPYs, so a
+    # generator that reads the database while it yields never waits on itself.
+    while batch := list(itertools.islice(rows, chunk * 10)):
+        with (
+            raw.cursor() as cursor,
+            cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy,
+        ):
+            for row in batch:
                 copy.write_row(
                     [
                         value if convert is None else convert(value)
                         for convert, value in zip(converters, row, strict=True)
                     ]
                 )
-                count += 1
+        count += len(batch)
     return count
 
 

@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, insert, select
 from sqlalchemy.sql import Select
 
-from lms_core import audit
+from lms_core import audit, signals
 from lms_core.db import utcnow
 from lms_core.errors import InvalidInput, NotFound, Problem
 from lms_core.extensions import db
 from lms_core.models import Role, User
 from lti import catalog
-from lti.models import Assignment, Context, Deployment, Launch, Membership, Registration
+from lti.models import Assignment, AssignmentPass, Context, Launch, Membership
 
 #: Due dates further ahead than this are surely typing mistakes.
 MAX_AHEAD = dt.timedelta(days=3 * 366)
@@ -106,6 +107,8 @@ def set_assignment(
     assignment.due_on = due_on
     assignment.updated_at = utcnow()
     db.session.flush()
+    if created:
+        record_past_passes(assignment)
     audit.record(
         "lti.assignment_set",
         tenant=context.tenant_id,
@@ -253,34 +256,151 @@ def progress(assignment: Assignment, today: dt.date) -> list[LearnerProgress]:
 
 def summary(assignment: Assignment, today: dt.date) -> AssignmentSummary:
     rows = progress(assignment, today)
-    course = catalog.get_course(assignment.course_slug)
+    return _summary_of(
+        assignment,
+        learners=len(rows),
+        passed=sum(1 for r in rows if r.state == "passed"),
+        overdue=sum(1 for r in rows if r.overdue),
+    )
+
+
+def _summary_of(
+    assignment: Assignment,
+    learners: int,
+    passed: int,
+    overdue: int,
+    titles: dict[str, str] | None = None,
+) -> AssignmentSummary:
+    if titles is None:
+        titles = catalog.course_titles([assignment.course_slug])
     return AssignmentSummary(
         id=assignment.id,
         context_pk=assignment.context_pk,
         context_title=assignment.context.display_title,
         course_slug=assignment.course_slug,
-        course_title=course.title if course else assignment.course_slug,
+        course_title=titles.get(assignment.course_slug, assignment.course_slug),
         due_on=assignment.due_on,
-        learners=len(rows),
-        passed=sum(1 for r in rows if r.state == "passed"),
-        overdue=sum(1 for r in rows if r.overdue),
+        learners=learners,
+        passed=passed,
+        overdue=overdue,
         roster_read=assignment.context.roster_synced_at is not None,
     )
 
 
 def summaries(user: User, today: dt.date) -> list[AssignmentSummary]:
-    """Every required course the user may see, the most overdue first."""
-    assignments = db.session.scalars(
-        select(Assignment)
-        .where(
-            Assignment.tenant_id == user.tenant_id,
-            Assignment.context_pk.in_(visible_contexts(user).with_only_columns(Context.id)),
+    """Every required course the user may see, the most overdue first.
+
+    Counted in one query from the rosters and the recorded passes; an LMS course whose
+    roster was never read is counted learner by learner (from its launches).
+    """
+    assignments = list(
+        db.session.scalars(
+            select(Assignment)
+            .where(
+                Assignment.tenant_id == user.tenant_id,
+                Assignment.context_pk.in_(visible_contexts(user).with_only_columns(Context.id)),
+            )
+            .order_by(Assignment.due_on, Assignment.id)
         )
-        .order_by(Assignment.due_on, Assignment.id)
     )
-    found = [summary(a, today) for a in assignments]
+    counted = {
+        assignment_id: (learners, passed)
+        for assignment_id, learners, passed in db.session.execute(
+            select(Assignment.id, func.count(Membership.id), func.count(AssignmentPass.user_id))
+            .join(Membership, Membership.context_pk == Assignment.context_pk)
+            .outerjoin(
+                AssignmentPass,
+                and_(
+                    AssignmentPass.assignment_id == Assignment.id,
+                    AssignmentPass.user_id == Membership.user_id,
+                ),
+            )
+            .where(
+                Assignment.id.in_([a.id for a in assignments]),
+                Membership.is_learner.is_(True),
+                Membership.status == "Active",
+            )
+            .group_by(Assignment.id)
+        )
+    }
+    titles = catalog.course_titles({a.course_slug for a in assignments})
+    found = []
+    for assignment in assignments:
+        if assignment.context.roster_synced_at is None:
+            found.append(summary(assignment, today))
+            continue
+        learners, passed = counted.get(assignment.id, (0, 0))
+        overdue = learners - passed if today > assignment.due_on else 0
+        found.append(_summary_of(assignment, learners, passed, overdue, titles))
     found.sort(key=lambda s: (-s.overdue, s.due_on, s.context_title.lower()))
     return found
+
+
+# -- passes ---------------------------------------------------------------------------------
+
+
+def record_past_passes(assignment: Assignment) -> int:
+    """Remember who on the LMS course's roster has already passed the required course
+    (a new requirement, or people new on the roster). Only roster learners are kept, so
+    counting stays a join of two small sets."""
+    on_roster = set(
+        db.session.scalars(
+            select(Membership.user_id).where(
+                Membership.context_pk == assignment.context_pk,
+                Membership.user_id.is_not(None),
+            )
+        )
+    )
+    known = set(
+        db.session.scalars(
+            select(AssignmentPass.user_id).where(AssignmentPass.assignment_id == assignment.id)
+        )
+    )
+    wanted = sorted(on_roster - known)
+    rows = []
+    for start in range(0, len(wanted), 1000):
+        standings = catalog.course_standings(
+            assignment.tenant_id, assignment.course_slug, wanted[start : start + 1000]
+        )
+        rows.extend(
+            {"assignment_id": assignment.id, "user_id": s.user_id, "passed_at": s.completed_at}
+            for s in standings.values()
+            if s.state == "passed" and s.completed_at is not None
+        )
+    if rows:
+        db.session.execute(insert(AssignmentPass), rows)
+    return len(rows)
+
+
+def refresh_passes(context: Context) -> None:
+    """After a roster sync: passes of people new on it count for its required courses."""
+    for assignment in db.session.scalars(
+        select(Assignment).where(Assignment.context_pk == context.id)
+    ):
+        record_past_passes(assignment)
+
+
+def on_course_completed(sender: Any, event: signals.CompletionEvent) -> None:
+    """A learner passed a course: it counts for the LMS courses they are on that require it."""
+    if not event.passed:
+        return
+    learner = event.learner
+    their_courses = select(Membership.context_pk).where(
+        Membership.tenant_id == learner.tenant_id, Membership.user_id == learner.user_id
+    )
+    already = select(AssignmentPass.assignment_id).where(AssignmentPass.user_id == learner.user_id)
+    required = select(Assignment.id).where(
+        Assignment.tenant_id == learner.tenant_id,
+        Assignment.course_slug == event.course.slug,
+        Assignment.context_pk.in_(their_courses),
+        Assignment.id.not_in(already),
+    )
+    for assignment_id in db.session.scalars(required):
+        db.session.add(
+            AssignmentPass(
+                assignment_id=assignment_id, user_id=learner.user_id, passed_at=learner.occurred_at
+            )
+        )
 
 
 # -- rosters --------------------------------------------------------------------------------
@@ -296,25 +416,11 @@ class RosterCount:
 
 def roster_counts(user: User) -> list[RosterCount]:
     """Per LMS course whose roster was read: active learners, and how many of them never
-    opened Shiftwell (no account yet: accounts are made at the first launch)."""
+    opened Shiftwell (no account: accounts are made at the first launch, which also links
+    the person's roster entries to it)."""
     visible = visible_contexts(user).with_only_columns(Context.id)
     rows = db.session.execute(
-        select(
-            Membership.context_pk,
-            func.count(),
-            func.count(User.id),
-        )
-        .join(Context, Membership.context_pk == Context.id)
-        .join(Deployment, Context.deployment_pk == Deployment.id)
-        .join(Registration, Deployment.registration_id == Registration.id)
-        .outerjoin(
-            User,
-            and_(
-                User.tenant_id == Membership.tenant_id,
-                User.issuer == Registration.issuer,
-                User.subject == Membership.subject,
-            ),
-        )
+        select(Membership.context_pk, func.count(), func.count(Membership.user_id))
         .where(
             Membership.tenant_id == user.tenant_id,
             Membership.context_pk.in_(visible),

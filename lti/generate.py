@@ -20,7 +20,7 @@ from lms_core.db import utcnow
 from lms_core.extensions import db
 from lms_core.generate import FAMILY_NAMES, GIVEN_NAMES, bulk_insert, reset_id_sequence
 from lms_core.models import User
-from lti import catalog
+from lti import assignments, catalog
 from lti.models import (
     Assignment,
     Context,
@@ -243,4 +243,8 @@ def _assignments(event: signals.GenerateEvent, contexts: list[Context], rng: ran
             )
             count += 1
     db.session.flush()
+    for assignment in db.session.scalars(
+        select(Assignment).where(Assignment.context_pk.in_([c.id for c in contexts]))
+    ):
+        assignments.record_past_passes(assignment)
     return count

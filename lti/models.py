@@ -293,6 +293,21 @@ class Assignment(TenantScoped, db.Model):
     context: Mapped[Context] = relationship(lazy="joined")
 
 
+class AssignmentPass(db.Model):
+    """A learner of the hospital passed a required course (when, first): kept by lti from
+    ``course_completed`` so that counting who is overdue needs no call per learner."""
+
+    __tablename__ = "lti_assignment_pass"
+
+    assignment_id: Mapped[int] = mapped_column(
+        ForeignKey("lti_assignment.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    passed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
 class ScoreStatus(enum.StrEnum):
     QUEUED = "queued"
     SENT = "sent"

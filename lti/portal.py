@@ -11,6 +11,7 @@ from flask import Flask, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from lms_core import signals
 from lms_core.auth import roles_required
 from lms_core.db import utcnow
 from lms_core.errors import InvalidInput
@@ -182,6 +183,7 @@ def home_panel(user: Any = None, **_: Any) -> str:
 
 
 def init_portal(plugin: Any, app: Flask) -> None:
+    signals.course_completed.connect(assignments.on_course_completed, sender=app)
     plugin.add_template_hook(app, "staff_dashboard_panels", dashboard_panels, priority=30)
     plugin.add_template_hook(app, "catalog_management_panels", catalog_panel, priority=30)
     plugin.add_template_hook(app, "transcript_extras", transcript_panel, priority=30)

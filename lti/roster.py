@@ -18,6 +18,7 @@ from lms_core.db import utcnow
 from lms_core.errors import InvalidInput
 from lms_core.extensions import db
 from lms_core.models import User
+from lti import assignments
 from lti.errors import PlatformUnavailable
 from lti.models import Context, Membership
 from lti.tool import service_connector
@@ -130,6 +131,8 @@ def sync_roster(context: Context) -> SyncResult:
     context = db.session.get(Context, context_pk)
     assert context is not None
     context.roster_synced_at = now
+    db.session.flush()
+    assignments.refresh_passes(context)
     audit.record(
         "lti.roster_synced",
         tenant=tenant_id,

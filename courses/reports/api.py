@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Iterator
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from courses import api
 from courses.models import Attempt, AttemptStatus, Course, CourseVersion
@@ -107,3 +107,24 @@ def completions(
             score_scaled=(raw or 0.0) / maximum if maximum else None,
             credit=api.CreditInfo(kind, float(amount)) if has_credit else None,
         )
+
+
+def course_titles(slugs: Collection[str]) -> dict[str, str]:
+    if not slugs:
+        return {}
+    newest = (
+        select(CourseVersion.course_id, func.max(CourseVersion.sequence).label("sequence"))
+        .group_by(CourseVersion.course_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(Course.slug, CourseVersion.title)
+        .join(Course, CourseVersion.course_id == Course.id)
+        .join(
+            newest,
+            (newest.c.course_id == CourseVersion.course_id)
+            & (newest.c.sequence == CourseVersion.sequence),
+        )
+        .where(Course.slug.in_(list(slugs)))
+    )
+    return dict(rows.all())

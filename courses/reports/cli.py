@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from courses.reports import exports, periods, services
+from courses.reports import exports, periods, rollups, services
 from lms_core.cli import emit, get_tenant
 from lms_core.db import utcnow
 from lms_core.errors import InvalidInput, Problem
@@ -47,13 +47,40 @@ def completions_command(tenant_slug: str, fmt: str, since: str | None, until: st
     if since is None and until is None:
         period = periods.preset("all", today)
     rows = services.completion_rows(tenant.id, period)
+    columns = services.COMPLETION_COLUMNS
     if fmt == "table":
-        emit(list(rows), "table", list(services.COMPLETION_COLUMNS))
+        emit([dict(zip(columns, row, strict=True)) for row in rows], "table", list(columns))
         return
     chunks = (
-        exports.csv_chunks(rows, services.COMPLETION_COLUMNS)
+        exports.csv_chunks(rows, columns, services.TEXT_COLUMNS)
         if fmt == "csv"
-        else exports.json_chunks(rows)
+        else exports.json_chunks(rows, columns)
     )
     for chunk in chunks:
         click.echo(chunk, nl=False)
+
+
+@reports_group.command("rebuild")
+@click.option("--tenant", "tenant_slug", default=None, help="One hospital [default: every one].")
+@with_appcontext
+def rebuild_command(tenant_slug: str | None) -> None:
+    """Recompute the daily rollups the dashboard reads from the attempts themselves.
+
+    Needed only after rows were deleted or restored outside Shiftwell (people deleted,
+    a partial backup restored): completions keep them up to date otherwise.
+    """
+    from sqlalchemy import select
+
+    from lms_core.extensions import db
+    from lms_core.models import Tenant
+
+    tenants = (
+        [get_tenant(tenant_slug)]
+        if tenant_slug
+        else list(db.session.scalars(select(Tenant).order_by(Tenant.slug)))
+    )
+    for tenant in tenants:
+        days, units = rollups.rebuild(tenant.id)
+        services.forget_private_summaries(tenant.id)
+        click.echo(f"{tenant.slug}: {days} course-days, {units} unit-days.")
+    db.session.commit()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -21,26 +21,32 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CHUNK_ROWS = 500
 
 
-def safe_cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
 def csv_chunks(
-    rows: Iterable[dict[str, Any]], columns: Sequence[str], bom: bool = False
+    rows: Iterable[Sequence[Any]],
+    columns: Sequence[str],
+    text_columns: Collection[int] | None = None,
+    bom: bool = False,
 ) -> Iterator[str]:
-    """CSV text (RFC 4180, CRLF line ends) in chunks: the header first, then rows.
+    """CSV text (RFC 4180, CRLF line ends) in chunks: the header first, then ``rows``
+    (sequences in the order of ``columns``).
 
-    ``bom``: start with a UTF-8 byte order mark, which Excel needs to read UTF-8.
+    ``text_columns``: positions of cells that may hold outside text and are made safe
+    (default: all). ``bom``: start with a UTF-8 byte order mark, which Excel needs to
+    read UTF-8.
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     if bom:
         buffer.write("\ufeff")
     writer.writerow(columns)
+    unsafe = sorted(text_columns if text_columns is not None else range(len(columns)))
     for count, row in enumerate(rows, 1):
-        writer.writerow([safe_cell(row.get(column, "")) for column in columns])
+        cells = list(row)
+        for index in unsafe:
+            value = cells[index]
+            if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+                cells[index] = "'" + value
+        writer.writerow(cells)
         if count % CHUNK_ROWS == 0:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -48,11 +54,12 @@ def csv_chunks(
     yield buffer.getvalue()
 
 
-def json_chunks(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
-    """A JSON list, streamed one object per line."""
+def json_chunks(rows: Iterable[Sequence[Any]], columns: Sequence[str]) -> Iterator[str]:
+    """A JSON list of objects (keys: ``columns``), streamed one object per line."""
     first = True
     yield "["
     for row in rows:
-        yield ("\n  " if first else ",\n  ") + json.dumps(row, ensure_ascii=False)
+        item = dict(zip(columns, row, strict=True))
+        yield ("\n  " if first else ",\n  ") + json.dumps(item, ensure_ascii=False)
         first = False
     yield "\n]\n" if not first else "]\n"

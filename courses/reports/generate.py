@@ -36,6 +36,7 @@ from courses.models import (
     Step,
     StepResponse,
 )
+from courses.reports import rollups
 from courses.steps import registry
 from lms_core import signals
 from lms_core.extensions import db
@@ -388,6 +389,7 @@ def _attempts(
     )
     reset_id_sequence(Attempt.__table__)
     reset_id_sequence(StepResponse.__table__)
+    rollups.rebuild(event.tenant_id)
     return counts
 
 

@@ -11,7 +11,7 @@ from lms_core.views import NavItem, add_nav_item
 
 
 def init_reports(plugin: Plugin, app: Flask) -> None:
-    from courses.reports import generate, views
+    from courses.reports import generate, models, rollups, views  # noqa: F401 - models: tables
     from courses.reports.cli import reports_group
 
     plugin.register_blueprint(app, views.bp)
@@ -19,3 +19,4 @@ def init_reports(plugin: Plugin, app: Flask) -> None:
     add_nav_item(app, NavItem(15, "Reports", "reports.dashboard", frozenset(STAFF_ROLES)))
     add_nav_item(app, NavItem(55, "My record", "reports.my_record", frozenset({Role.LEARNER})))
     signals.demo_generating.connect(generate.on_demo_generating, sender=app)
+    signals.course_completed.connect(rollups.on_course_completed, sender=app)

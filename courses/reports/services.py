@@ -7,12 +7,15 @@ only where at least :data:`MIN_GROUP` different people stand behind a number.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, and_, case, func, literal, or_, select
+from sqlalchemy import String, case, delete, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql import ColumnElement
 
 from courses import services as course_services
@@ -28,6 +31,7 @@ from courses.models import (
     StepResponse,
 )
 from courses.reports import periods
+from courses.reports.models import CourseDay, PrivateSummary, UnitDay
 from courses.reports.periods import Period
 from courses.steps import registry
 from lms_core.db import utcnow
@@ -73,7 +77,6 @@ def credit_label(credit_type: str) -> str:
 class CreditTotal:
     type: str
     amount: float
-    learners: int = 0
 
     @property
     def label(self) -> str:
@@ -84,7 +87,6 @@ class CreditTotal:
 class Summary:
     completions: int
     passed: int
-    learners: int  # different people who completed a course in the period
     in_progress: int  # attempts in progress now (whatever the period)
     credit: tuple[CreditTotal, ...]
 
@@ -115,7 +117,6 @@ class CourseRow:
 class ContextRow:
     context_id: int | None  # None: attempts started without an LMS course
     title: str
-    learners: int
     completions: int
     passed: int
 
@@ -146,49 +147,76 @@ class Series:
         return sum(b.total for b in self.buckets)
 
 
-def summary(tenant_id: int, period: Period) -> Summary:
-    completed = db.session.execute(
-        select(func.count(), _passed_count(), func.count(func.distinct(Attempt.user_id))).where(
-            Attempt.tenant_id == tenant_id, *_completed_in(period)
+def _days_in(model: Any, period: Period) -> list[ColumnElement[bool]]:
+    conditions = [model.day <= period.until]
+    if period.since is not None:
+        conditions.append(model.day >= period.since)
+    return conditions
+
+
+@dataclass(frozen=True)
+class _VersionCounts:
+    version: CourseVersion
+    completions: int
+    passed: int
+    score_sum: float
+    scored: int
+
+
+def _per_version(tenant_id: int, period: Period) -> list[_VersionCounts]:
+    """Completions per course version in the period, from the daily rollup."""
+    rows = db.session.execute(
+        select(
+            CourseDay.version_id,
+            func.sum(CourseDay.completions),
+            func.sum(CourseDay.passed),
+            func.sum(CourseDay.score_sum),
+            func.sum(CourseDay.scored),
         )
-    ).one()
+        .where(CourseDay.tenant_id == tenant_id, *_days_in(CourseDay, period))
+        .group_by(CourseDay.version_id)
+    ).all()
+    versions = {
+        v.id: v
+        for v in db.session.scalars(
+            select(CourseVersion).where(CourseVersion.id.in_([row[0] for row in rows]))
+        )
+    }
+    return [
+        _VersionCounts(versions[v], int(c or 0), int(p or 0), float(s or 0), int(n or 0))
+        for v, c, p, s, n in rows
+        if v in versions
+    ]
+
+
+def summary(
+    tenant_id: int, period: Period, counts: Sequence[_VersionCounts] | None = None
+) -> Summary:
+    counts = _per_version(tenant_id, period) if counts is None else counts
     in_progress = db.session.scalar(
         select(func.count()).where(
             Attempt.tenant_id == tenant_id, Attempt.status == AttemptStatus.IN_PROGRESS
         )
     )
-    credit = db.session.execute(
-        select(
-            CourseVersion.credit_type,
-            func.sum(CourseVersion.credit_amount),
-            func.count(func.distinct(Attempt.user_id)),
-        )
-        .join(CourseVersion, Attempt.version_id == CourseVersion.id)
-        .where(
-            Attempt.tenant_id == tenant_id,
-            *_completed_in(period),
-            Attempt.passed.is_(True),
-            CourseVersion.credit_type != "none",
-            CourseVersion.credit_amount > 0,
-        )
-        .group_by(CourseVersion.credit_type)
-        .order_by(CourseVersion.credit_type)
-    ).all()
+    credit: dict[str, float] = {}
+    for c in counts:
+        if c.version.has_credit and c.passed:
+            kind = c.version.credit_type
+            credit[kind] = credit.get(kind, 0.0) + c.passed * float(c.version.credit_amount)
     return Summary(
-        completions=completed[0] or 0,
-        passed=int(completed[1] or 0),
-        learners=completed[2] or 0,
+        completions=sum(c.completions for c in counts),
+        passed=sum(c.passed for c in counts),
         in_progress=in_progress or 0,
-        credit=tuple(CreditTotal(t, float(a or 0), n) for t, a, n in credit),
+        credit=tuple(CreditTotal(t, a) for t, a in sorted(credit.items())),
     )
 
 
 def _bucket_expression(unit: str) -> Any:
     if _dialect() == "postgresql":
-        return func.date_trunc(unit, Attempt.completed_at)
+        return func.date_trunc(unit, CourseDay.day)
     if unit == "week":  # Monday of the week: the next Sunday (or today), less six days
-        return func.date(Attempt.completed_at, "weekday 0", "-6 days")
-    return func.strftime("%Y-%m-01" if unit == "month" else "%Y-01-01", Attempt.completed_at)
+        return func.date(CourseDay.day, "weekday 0", "-6 days")
+    return func.strftime("%Y-%m-01" if unit == "month" else "%Y-01-01", CourseDay.day)
 
 
 def _as_date(value: Any) -> dt.date:
@@ -203,16 +231,16 @@ def completions_over_time(tenant_id: int, period: Period) -> Series:
     since = period.since
     if since is None:
         first = db.session.scalar(
-            select(func.min(Attempt.completed_at)).where(Attempt.tenant_id == tenant_id)
+            select(func.min(CourseDay.day)).where(CourseDay.tenant_id == tenant_id)
         )
-        since = first.date() if first else period.until
+        since = _as_date(first) if first else period.until
     unit = periods.granularity(since, period.until)
     bucket = _bucket_expression(unit).label("bucket")
     counted = {
-        _as_date(start): (int(passed or 0), total)
+        _as_date(start): (int(passed or 0), int(total or 0))
         for start, total, passed in db.session.execute(
-            select(bucket, func.count(), _passed_count())
-            .where(Attempt.tenant_id == tenant_id, *_completed_in(period))
+            select(bucket, func.sum(CourseDay.completions), func.sum(CourseDay.passed))
+            .where(CourseDay.tenant_id == tenant_id, *_days_in(CourseDay, period))
             .group_by(bucket)
         )
     }
@@ -230,14 +258,11 @@ def completions_over_time(tenant_id: int, period: Period) -> Series:
     )
 
 
-def by_course(tenant_id: int, period: Period) -> list[CourseRow]:
+def by_course(
+    tenant_id: int, period: Period, counts: Sequence[_VersionCounts] | None = None
+) -> list[CourseRow]:
     """Every course of the catalog (hidden ones too), with what happened in the period."""
-    score = Attempt.score_raw / Attempt.score_max
-    per_version = db.session.execute(
-        select(Attempt.version_id, func.count(), _passed_count(), func.avg(score))
-        .where(Attempt.tenant_id == tenant_id, *_completed_in(period))
-        .group_by(Attempt.version_id)
-    ).all()
+    counts = _per_version(tenant_id, period) if counts is None else counts
     in_progress = dict(
         db.session.execute(
             select(Attempt.course_id, func.count())
@@ -245,12 +270,6 @@ def by_course(tenant_id: int, period: Period) -> list[CourseRow]:
             .group_by(Attempt.course_id)
         ).all()
     )
-    versions = {
-        v.id: v
-        for v in db.session.scalars(
-            select(CourseVersion).where(CourseVersion.id.in_([row[0] for row in per_version]))
-        )
-    }
     latest = {v.course_id: v for v in course_services.latest_versions()}
     hidden = set(
         db.session.scalars(
@@ -258,22 +277,19 @@ def by_course(tenant_id: int, period: Period) -> list[CourseRow]:
         )
     )
     totals: dict[int, dict[str, Any]] = {}
-    for version_id, count, passed, average in per_version:
-        version = versions[version_id]
+    for c in counts:
         entry = totals.setdefault(
-            version.course_id,
+            c.version.course_id,
             {"count": 0, "passed": 0, "score_sum": 0.0, "scored": 0, "credit": {}},
         )
-        entry["count"] += count
-        entry["passed"] += int(passed or 0)
-        if average is not None:
-            entry["score_sum"] += float(average) * count
-            entry["scored"] += count
-        if version.has_credit and passed:
+        entry["count"] += c.completions
+        entry["passed"] += c.passed
+        entry["score_sum"] += c.score_sum
+        entry["scored"] += c.scored
+        if c.version.has_credit and c.passed:
             credit = entry["credit"]
-            credit[version.credit_type] = credit.get(version.credit_type, 0.0) + float(
-                version.credit_amount
-            ) * int(passed)
+            kind = c.version.credit_type
+            credit[kind] = credit.get(kind, 0.0) + float(c.version.credit_amount) * c.passed
     rows = []
     for course_id, version in latest.items():
         entry = totals.get(course_id, {})
@@ -298,14 +314,9 @@ def by_course(tenant_id: int, period: Period) -> list[CourseRow]:
 def by_context(tenant_id: int, period: Period) -> list[ContextRow]:
     """Completions by the LMS course (unit) the attempts were started from."""
     rows = db.session.execute(
-        select(
-            Attempt.lms_context_id,
-            func.count(func.distinct(Attempt.user_id)),
-            func.count(),
-            _passed_count(),
-        )
-        .where(Attempt.tenant_id == tenant_id, *_completed_in(period))
-        .group_by(Attempt.lms_context_id)
+        select(UnitDay.lms_context_id, func.sum(UnitDay.completions), func.sum(UnitDay.passed))
+        .where(UnitDay.tenant_id == tenant_id, *_days_in(UnitDay, period))
+        .group_by(UnitDay.lms_context_id)
     ).all()
     titles = {
         c.id: c.display_title
@@ -315,13 +326,12 @@ def by_context(tenant_id: int, period: Period) -> list[ContextRow]:
     }
     found = [
         ContextRow(
-            context_id=context_id,
+            context_id=context_id or None,
             title=titles.get(context_id, "") if context_id else "Not started from an LMS course",
-            learners=learners,
-            completions=count,
+            completions=int(count or 0),
             passed=int(passed or 0),
         )
-        for context_id, learners, count, passed in rows
+        for context_id, count, passed in rows
     ]
     # Units by size; attempts without a unit (opened directly) last.
     found.sort(key=lambda r: (r.context_id is None, -r.completions, r.title.lower()))
@@ -329,38 +339,29 @@ def by_context(tenant_id: int, period: Period) -> list[ContextRow]:
 
 
 @dataclass(frozen=True)
-class LearnerCredit:
-    user_id: int
-    name: str
-    completions: int  # passed completions with credit, in the period
-    credit: tuple[CreditTotal, ...]
+class Dashboard:
+    summary: Summary
+    series: Series
+    courses: list[CourseRow]
+    contexts: list[ContextRow]
+    private: PrivateSummaries
 
 
-def top_learners_by_credit(tenant_id: int, period: Period, limit: int = 10) -> list[LearnerCredit]:
-    """The learners with the most credit-bearing courses passed in the period."""
-    with_credit = [
-        Attempt.tenant_id == tenant_id,
-        *_completed_in(period),
-        Attempt.passed.is_(True),
-        CourseVersion.credit_type != "none",
-        CourseVersion.credit_amount > 0,
-    ]
-    count = func.count().label("n")
-    top = db.session.execute(
-        select(Attempt.user_id, count)
-        .join(CourseVersion, Attempt.version_id == CourseVersion.id)
-        .where(*with_credit)
-        .group_by(Attempt.user_id)
-        .order_by(count.desc(), Attempt.user_id)
-        .limit(limit)
-    ).all()
-    ids = [user_id for user_id, _ in top]
-    credit = _credit_by_user(tenant_id, ids, period)
-    names = _names(tenant_id, ids)
-    return [
-        LearnerCredit(user_id, names.get(user_id, "Learner"), n, credit.get(user_id, ()))
-        for user_id, n in top
-    ]
+def dashboard(tenant_id: int, period: Period, today: dt.date) -> Dashboard:
+    """Everything the dashboard shows, from the rollups and small indexed counts only.
+
+    Numbers that need every attempt of the period (how many different learners, who
+    earned the most credit) are on the learners page: at 500,000 attempts each costs
+    about 100 ms on PostgreSQL, a third of the dashboard's budget (docs/benchmarks.md).
+    """
+    counts = _per_version(tenant_id, period)
+    return Dashboard(
+        summary=summary(tenant_id, period, counts),
+        series=completions_over_time(tenant_id, period),
+        courses=by_course(tenant_id, period, counts),
+        contexts=by_context(tenant_id, period),
+        private=private_step_summaries(tenant_id, today),
+    )
 
 
 def _credit_by_user(
@@ -457,16 +458,56 @@ def private_step_summaries(tenant_id: int, today: dt.date | None = None) -> Priv
     """Counts (and answer shares) of reflections and wellbeing check-ins, never the answers.
 
     A step answered by fewer than MIN_GROUP different people is left out entirely (not
-    even its existence shows): a small group's numbers would point at individuals.
+    even its existence shows): a small group's numbers would point at individuals. The
+    window's months are over, so the result is kept (:class:`PrivateSummary`) and
+    computed once per hospital and month; the caller commits.
     """
-    today = today or utcnow().date()
-    since, until = private_window(today)
+    since, until = private_window(today or utcnow().date())
+    kept = db.session.get(PrivateSummary, (tenant_id, since))
+    if kept is not None and kept.window_end == until:
+        return PrivateSummaries(since, until, tuple(_summary_from(row) for row in kept.rows))
+    shown = _count_private(tenant_id, since, until)
+    dialect = _dialect()
+    insert_for = pg_insert if dialect == "postgresql" else sqlite_insert
+    db.session.execute(
+        insert_for(PrivateSummary)
+        .values(
+            tenant_id=tenant_id,
+            window_start=since,
+            window_end=until,
+            computed_at=utcnow(),
+            rows=[dataclasses.asdict(row) for row in shown],
+        )
+        .on_conflict_do_nothing()
+    )
+    return PrivateSummaries(since, until, shown)
+
+
+def _summary_from(row: dict[str, Any]) -> PrivateStepSummary:
+    return PrivateStepSummary(
+        course_title=row["course_title"],
+        step_title=row["step_title"],
+        step_type=row["step_type"],
+        people=row["people"],
+        answers=row["answers"],
+        distribution=tuple(AnswerShare(**share) for share in row["distribution"]),
+    )
+
+
+def forget_private_summaries(tenant_id: int) -> None:
+    """Drop the kept aggregates (after people were deleted, or data repaired)."""
+    db.session.execute(delete(PrivateSummary).where(PrivateSummary.tenant_id == tenant_id))
+
+
+def _count_private(
+    tenant_id: int, since: dt.date, until: dt.date
+) -> tuple[PrivateStepSummary, ...]:
     start = dt.datetime.combine(since, dt.time(), tzinfo=dt.UTC)
     end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
     types = registry()
     private = [name for name, kind in types.items() if kind.private]
     if not private:
-        return PrivateSummaries(since, until, ())
+        return ()
     answered = [
         StepResponse.tenant_id == tenant_id,
         StepResponse.completed.is_(True),
@@ -497,7 +538,7 @@ def private_step_summaries(tenant_id: int, today: dt.date | None = None) -> Priv
     ).all()
     large = [g for g in groups if g[3] >= MIN_GROUP]
     if not large:
-        return PrivateSummaries(since, until, ())
+        return ()
     latest = {v.course_id: v for v in course_services.latest_versions()}
     steps = {
         (step.version_id, step.key): step
@@ -505,24 +546,20 @@ def private_step_summaries(tenant_id: int, today: dt.date | None = None) -> Priv
             select(Step).where(Step.version_id.in_([v.id for v in latest.values()]))
         )
     }
+    wanted = {(course_id, key) for course_id, key, *_ in large}
     shares: dict[tuple[int, str], dict[str, int]] = {}
     for name in private:
         field_name = types[name].aggregate_field
-        if field_name is None:
+        if field_name is None or not any(kind == name for _, _, kind, *_ in large):
             continue
         value = json_text(StepResponse.response, field_name)
-        keys = [(course_id, key) for course_id, key, kind, *_ in large if kind == name]
-        if not keys:
-            continue
         for course_id, key, answer, count in db.session.execute(
             joined(CourseVersion.course_id, Step.key, value, func.count())
-            .where(
-                Step.type == name,
-                or_(*(and_(CourseVersion.course_id == c, Step.key == k) for c, k in keys)),
-            )
+            .where(Step.type == name)
             .group_by(CourseVersion.course_id, Step.key, value)
         ):
-            shares.setdefault((course_id, key), {})[str(answer)] = count
+            if (course_id, key) in wanted:
+                shares.setdefault((course_id, key), {})[str(answer)] = count
     shown = []
     for course_id, key, kind, people, answers in large:
         version = latest.get(course_id)
@@ -547,7 +584,7 @@ def private_step_summaries(tenant_id: int, today: dt.date | None = None) -> Priv
             )
         )
     shown.sort(key=lambda s: (s.course_title.lower(), s.step_title.lower()))
-    return PrivateSummaries(since, until, tuple(shown))
+    return tuple(shown)
 
 
 # -- learners and transcripts ----------------------------------------------------------------
@@ -555,6 +592,7 @@ def private_step_summaries(tenant_id: int, today: dt.date | None = None) -> Priv
 
 SORTS = {
     "name": "Name",
+    "credit": "Most courses passed with CE credit",
     "completions": "Most completions",
     "recent": "Most recent activity",
 }
@@ -579,6 +617,7 @@ class LearnerPage:
     total: int
     page: int
     pages: int
+    completed: int  # different learners who completed a course in the period
 
 
 def _learners(tenant_id: int, query: str | None) -> Any:
@@ -616,18 +655,27 @@ def learner_page(
     name_key = func.lower(
         func.coalesce(User.family_name, User.name, User.email, User.subject, literal(""))
     )
-    if sort in ("completions", "recent"):
-        column = (
-            func.count(Attempt.id)
-            if sort == "completions"
-            else func.max(func.coalesce(Attempt.completed_at, Attempt.last_active_at))
-        )
+    if sort in ("credit", "completions", "recent"):
+        conditions: list[Any] = [Attempt.tenant_id == tenant_id]
+        if sort == "recent":
+            column = func.max(func.coalesce(Attempt.completed_at, Attempt.last_active_at))
+        else:
+            column = func.count(Attempt.id)
+            conditions.extend(_completed_in(period))
+        if sort == "credit":
+            conditions.extend(
+                [
+                    Attempt.passed.is_(True),
+                    Attempt.version_id.in_(
+                        select(CourseVersion.id).where(
+                            CourseVersion.credit_type != "none", CourseVersion.credit_amount > 0
+                        )
+                    ),
+                ]
+            )
         activity = (
             select(Attempt.user_id, column.label("key"))
-            .where(
-                Attempt.tenant_id == tenant_id,
-                *(_completed_in(period) if sort == "completions" else []),
-            )
+            .where(*conditions)
             .group_by(Attempt.user_id)
             .subquery()
         )
@@ -683,7 +731,15 @@ def learner_page(
         )
         for u in users
     )
-    return LearnerPage(rows, total, page, pages)
+    completed = db.session.scalar(
+        select(func.count()).select_from(
+            select(Attempt.user_id)
+            .where(Attempt.tenant_id == tenant_id, *_completed_in(period))
+            .distinct()
+            .subquery()
+        )
+    )
+    return LearnerPage(rows, total, page, pages, completed or 0)
 
 
 @dataclass(frozen=True)
@@ -857,10 +913,16 @@ COMPLETION_COLUMNS = (
 )
 
 
+#: The columns whose text comes from people, LMSs and partners (names, titles, ids): the
+#: ones a spreadsheet could be tricked into running as formulas.
+TEXT_COLUMNS = frozenset(range(10))
+
+
 def completion_rows(
     tenant_id: int, period: Period, user_id: int | None = None, batch: int = 2000
-) -> Iterator[dict[str, Any]]:
-    """Every attempt completed in the period, oldest first, as plain values.
+) -> Iterator[tuple[Any, ...]]:
+    """Every attempt completed in the period, oldest first, as tuples of plain values in
+    the order of :data:`COMPLETION_COLUMNS`.
 
     Streams from the database in batches (a server-side cursor on PostgreSQL), so an
     export of half a million rows never sits in memory.
@@ -902,7 +964,8 @@ def completion_rows(
     )
     if user_id is not None:
         stmt = stmt.where(Attempt.user_id == user_id)
-    for row in db.session.execute(stmt):
+    # Core execution, not the ORM's: a third of the time per row at half a million rows.
+    for row in db.session.connection().execute(stmt):
         (
             name,
             given,
@@ -928,24 +991,24 @@ def completion_rows(
             registration,
         ) = row
         earned = bool(passed) and credit_type != "none" and credit_amount > 0
-        yield {
-            "learner_name": name or " ".join(p for p in (given, family) if p) or "",
-            "learner_email": email or "",
-            "lms_user_id": subject or "",
-            "lms": issuer or "",
-            "course": slug,
-            "course_title": title,
-            "course_version": version,
-            "partner": partner,
-            "lms_course_id": context_id or "",
-            "lms_course_title": context_title or "",
-            "attempt": number,
-            "started_at": started.isoformat(timespec="seconds"),
-            "completed_at": completed.isoformat(timespec="seconds"),
-            "score_percent": "" if not maximum else f"{100 * (raw or 0) / maximum:.0f}",
-            "passed": "yes" if passed else "no",
-            "credit_type": credit_type if earned else "",
-            "credit_amount": f"{credit_amount:g}" if earned else "0",
-            "active_minutes": round(seconds / 60),
-            "registration": registration,
-        }
+        yield (
+            name or " ".join(p for p in (given, family) if p) or "",
+            email or "",
+            subject or "",
+            issuer or "",
+            slug,
+            title,
+            version,
+            partner,
+            context_id or "",
+            context_title or "",
+            number,
+            started.isoformat(timespec="seconds"),
+            completed.isoformat(timespec="seconds"),
+            "" if not maximum else f"{100 * (raw or 0) / maximum:.0f}",
+            "yes" if passed else "no",
+            credit_type if earned else "",
+            f"{credit_amount:g}" if earned else "0",
+            round(seconds / 60),
+            registration,
+        )

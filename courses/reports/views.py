@@ -81,22 +81,22 @@ class ActionForm(FlaskForm):
 def dashboard() -> Any:
     tenant = _tenant()
     period, problems = _period()
-    series = services.completions_over_time(tenant.id, period)
+    data = services.dashboard(tenant.id, period, _today())
     html = render_template(
         "courses/reports/dashboard.html",
         tenant=tenant,
         period=period,
         presets=periods.PRESETS,
         problems=problems,
-        summary=services.summary(tenant.id, period),
-        series=series,
-        chart=chart.completions_chart(series, period.label),
-        courses=services.by_course(tenant.id, period),
-        contexts=services.by_context(tenant.id, period),
-        top_learners=services.top_learners_by_credit(tenant.id, period),
-        private=services.private_step_summaries(tenant.id, _today()),
+        summary=data.summary,
+        series=data.series,
+        chart=chart.completions_chart(data.series, period.label),
+        courses=data.courses,
+        contexts=data.contexts,
+        private=data.private,
         min_group=services.MIN_GROUP,
     )
+    db.session.commit()  # the private aggregate of a new month is kept (see services)
     return html, 400 if problems else 200
 
 
@@ -118,7 +118,9 @@ def completions_csv() -> Response:
         name += f"-learner-{learner}"
     rows = services.completion_rows(tenant.id, period, user_id=learner)
     response = Response(
-        stream_with_context(exports.csv_chunks(rows, services.COMPLETION_COLUMNS, bom=True)),
+        stream_with_context(
+            exports.csv_chunks(rows, services.COMPLETION_COLUMNS, services.TEXT_COLUMNS, bom=True)
+        ),
         mimetype="text/csv",
     )
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'

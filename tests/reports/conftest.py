@@ -167,6 +167,7 @@ def add_attempt(
     """An attempt as the player leaves it (completed when ``completed`` is given)."""
     from courses import services
     from courses.models import Attempt, AttemptStatus, LmsContext
+    from courses.reports import rollups
 
     with app.app_context():
         version = services.find_version(slug)
@@ -209,6 +210,9 @@ def add_attempt(
             lms_context_id=context_id,
         )
         db.session.add(attempt)
+        db.session.flush()
+        # What the player's course_completed does: count it in the daily rollups.
+        rollups.record_completion(attempt)
         db.session.commit()
         return attempt.registration
 

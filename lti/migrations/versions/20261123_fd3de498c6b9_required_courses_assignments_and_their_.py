@@ -1,15 +1,15 @@
-"""Required courses (assignments); learners on rosters
+"""Required courses (assignments) and their passes; learners on rosters
 
-Revision ID: 0a825085f370
+Revision ID: fd3de498c6b9
 Revises: b7eacf069a15
-Create Date: 2026-11-23 14:50:07.216091
+Create Date: 2026-11-23 15:21:14.302716
 """
 from alembic import op
 import sqlalchemy as sa
 import lms_core.db
 
 
-revision = '0a825085f370'
+revision = 'fd3de498c6b9'
 down_revision = 'b7eacf069a15'
 branch_labels = None
 depends_on = None
@@ -37,6 +37,14 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_lti_assignment_context_pk'), ['context_pk'], unique=False)
         batch_op.create_index(batch_op.f('ix_lti_assignment_tenant_id'), ['tenant_id'], unique=False)
 
+    op.create_table('lti_assignment_pass',
+    sa.Column('assignment_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('passed_at', lms_core.db.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['assignment_id'], ['lti_assignment.id'], name=op.f('fk_lti_assignment_pass_assignment_id_lti_assignment'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_lti_assignment_pass_user_id_user_account'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('assignment_id', 'user_id', name=op.f('pk_lti_assignment_pass'))
+    )
     with op.batch_alter_table('lti_membership', schema=None) as batch_op:
         batch_op.add_column(sa.Column('is_learner', sa.Boolean(), server_default=sa.false(), nullable=False))
 
@@ -60,6 +68,17 @@ def upgrade():
             .where(membership.c.id.in_(learners[start:start + 500]))
             .values(is_learner=True)
         )
+    # From now on a launch links a person's roster entries to their account; link those
+    # of people who launched after their roster was read.
+    op.execute(
+        "UPDATE lti_membership SET user_id = ("
+        "SELECT u.id FROM user_account u, lti_context c, lti_deployment d, lti_registration r "
+        "WHERE c.id = lti_membership.context_pk AND d.id = c.deployment_pk "
+        "AND r.id = d.registration_id AND u.tenant_id = lti_membership.tenant_id "
+        "AND u.issuer = r.issuer AND u.subject = lti_membership.subject"
+        ") WHERE user_id IS NULL"
+    )
+
 
 
 def downgrade():
@@ -67,6 +86,7 @@ def downgrade():
     with op.batch_alter_table('lti_membership', schema=None) as batch_op:
         batch_op.drop_column('is_learner')
 
+    op.drop_table('lti_assignment_pass')
     with op.batch_alter_table('lti_assignment', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_lti_assignment_tenant_id'))
         batch_op.drop_index(batch_op.f('ix_lti_assignment_context_pk'))
