@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, null, select
 from sqlalchemy.orm import selectinload
 
 from courses.models import (
@@ -150,7 +150,8 @@ def import_parsed(
         db.session.add(course)
         db.session.flush()
     version = _build_version(course, parsed, (latest.sequence if latest else 0) + 1)
-    version.published_at = utcnow() if publish else None
+    # null(), not None: the column's default would turn None into "published now".
+    version.published_at = utcnow() if publish else null()  # type: ignore[assignment]
     db.session.add(version)
     db.session.flush()
     audit.record(
