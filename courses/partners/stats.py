@@ -93,10 +93,24 @@ def learners_per_course(courses: list[Course]) -> dict[int, Cell]:
     return {course.id: protect_count(people.get(course.id, 0)) for course in courses}
 
 
+#: Respondent counts are shown in bands and shares rounded to 5 %: an exact count of a
+#: version's respondents would stand beside the usage table and could give back a cell
+#: hidden there (the version's learners), and an exact share reveals its denominator.
+BANDS = ((50, "50 or more"), (20, "20 to 49"), (10, "10 to 19"), (K, f"{K} to 9"))
+
+
+def rounded_percent(share: float) -> int:
+    return int(5 * round(share * 100 / 5))
+
+
 @dataclass(frozen=True)
 class OptionShare:
     text: str
     share: float  # of respondents
+
+    @property
+    def percent(self) -> int:
+        return rounded_percent(self.share)
 
 
 @dataclass(frozen=True)
@@ -109,6 +123,14 @@ class QuestionDifficulty:
     shown: bool  # at least K respondents; otherwise nothing below is filled in
     correct_share: float | None = None
     wrong_option: OptionShare | None = None
+
+    @property
+    def band(self) -> str:
+        return next(label for floor, label in BANDS if self.respondents >= floor)
+
+    @property
+    def correct_percent(self) -> int:
+        return rounded_percent(self.correct_share or 0.0)
 
 
 def question_difficulty(version: CourseVersion) -> list[QuestionDifficulty]:

@@ -24,7 +24,7 @@ RESET = EXAMPLES / "four-minute-reset"  # Northbridge's
 EMOTIONS = EXAMPLES / "emotions-on-the-ward"  # Lakeside's
 NORTHBRIDGE = "northbridge-nursing"
 LAKESIDE = "lakeside-health-sciences"
-PASSWORD = "correct horse battery staple 42"  # noqa: S105
+PASSWORD = "correct horse battery staple 42"
 
 
 @pytest.fixture

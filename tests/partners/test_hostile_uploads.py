@@ -51,7 +51,11 @@ def broken_package(tmp_path: Path) -> Path:
     course = course.replace("version: 1.0.0", "version: 1.0").replace("summary: >-", "sumary: >-")
     write(package, "course.yaml", course)
     lesson = (package / "lessons" / "01-why-pause.md").read_text()
-    write(package, "lessons/01-why-pause.md", lesson + "\n## A picture\n\n![](assets/box-breathing.png)\n")
+    write(
+        package,
+        "lessons/01-why-pause.md",
+        lesson + "\n## A picture\n\n![](assets/box-breathing.png)\n",
+    )
     return package
 
 

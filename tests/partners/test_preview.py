@@ -98,7 +98,11 @@ def test_author_takes_a_draft_in_preview_and_no_learner_data_or_event_results(
             while choices := _CHOICES.findall(html):
                 client.post(
                     url,
-                    data={"csrf_token": csrf_token_from(html), "action": "choose", "choice": choices[0]},
+                    data={
+                        "csrf_token": csrf_token_from(html),
+                        "action": "choose",
+                        "choice": choices[0],
+                    },
                 )
                 html = client.get(url).get_data(as_text=True)
             continue
@@ -127,7 +131,9 @@ def test_preview_keeps_the_players_order_and_can_start_again(
     client.post(f"{BASE}/steps/1", data={"csrf_token": csrf_token_from(page), "action": "continue"})
     # A knowledge check refuses an empty answer with the learner's message.
     client.post(f"{BASE}/steps/2", data={"csrf_token": csrf_token_from(page), "action": "continue"})
-    check = client.post(f"{BASE}/steps/3", data={"csrf_token": csrf_token_from(page), "action": "answer"})
+    check = client.post(
+        f"{BASE}/steps/3", data={"csrf_token": csrf_token_from(page), "action": "answer"}
+    )
     assert check.status_code == 400
     assert "Choose an answer." in check.get_data(as_text=True)
     restart = client.post(f"{BASE}/restart", data={"csrf_token": csrf_token_from(page)})

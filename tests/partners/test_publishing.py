@@ -76,9 +76,7 @@ def test_author_uploads_a_draft_previews_it_and_publishes_it_to_learners(
     assert "Preview of four-minute-reset 1.1.0 (draft)" in step
     assert "Step 1 of" in step
 
-    response = post_button(
-        client, f"{VERSION_URL}/1.1.0/", f"{VERSION_URL}/1.1.0/publish"
-    )
+    response = post_button(client, f"{VERSION_URL}/1.1.0/", f"{VERSION_URL}/1.1.0/publish")
     assert response.status_code == 302
     assert catalog_version(app, tenant.id) == "1.1.0"
     assert "revised" in learner_client.get("/courses/").get_data(as_text=True)
@@ -180,7 +178,10 @@ def test_an_older_draft_cannot_be_published_over_a_newer_version(
     as_author(client, author)
     upload_zip(client, NORTHBRIDGE, zip_bytes(new_version(RESET, tmp_path / "a", "1.1.0")))
     upload_zip(client, NORTHBRIDGE, zip_bytes(new_version(RESET, tmp_path / "b", "1.2.0")))
-    assert post_button(client, f"{VERSION_URL}/1.2.0/", f"{VERSION_URL}/1.2.0/publish").status_code == 302
+    assert (
+        post_button(client, f"{VERSION_URL}/1.2.0/", f"{VERSION_URL}/1.2.0/publish").status_code
+        == 302
+    )
     page = client.get(f"{VERSION_URL}/1.1.0/").get_data(as_text=True)
     assert "can no longer be published" in page
     token = csrf_token_from(page)
