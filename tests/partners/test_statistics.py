@@ -164,7 +164,7 @@ def test_question_difficulty_over_first_tries(
     as_author(client, author)
     page = client.get(STATS).get_data(as_text=True)
     row = page.split("Which statement best describes a reset", 1)[1].split("</tr>", 1)[0]
-    assert "35 % <span class=\"muted\">of 5 to 9 learners" in row, main_text(page)
+    assert '35 % <span class="muted">of 5 to 9 learners' in row, main_text(page)
     assert "A long break away from the ward, taken once per shift." in row
     assert "(50 %)" in row
 
