@@ -36,6 +36,7 @@ MIN_PASSWORD_SCORE = 3
 DEMO_AUTHOR_EMAIL = "author@northbridge.example.edu"
 DEMO_AUTHOR_PASSWORD = "demo-author-Northbridge-2026"  # noqa: S105 - demo mode only
 DEMO_PARTNER = "northbridge-nursing"
+DEMO_PARTNER_NAME = "Northbridge University School of Nursing (demo)"
 
 
 # -- who may do what --------------------------------------------------------------------
@@ -444,7 +445,11 @@ def load_demo_author(event: signals.DemoEvent) -> None:
         return
     partner = db.session.scalar(select(Partner).where(Partner.slug == DEMO_PARTNER))
     if partner is None:
-        return  # the example courses (and with them the demo partner) are not installed
+        # Signal receivers run in no set order: the example courses that name this
+        # partner may be imported after us; they fill in its details then.
+        partner = Partner(slug=DEMO_PARTNER, name=DEMO_PARTNER_NAME, settings={})
+        db.session.add(partner)
+        db.session.flush()
     user = existing_account(DEMO_AUTHOR_EMAIL)
     if user is None:
         user = User(
