@@ -33,6 +33,8 @@ def test_partner_logs_in_uploads_previews_and_publishes_a_new_version(
     page.wait_for_url(f"**/partner/{NORTHBRIDGE}/")
     assert page.get_by_role("heading", level=1).inner_text().startswith("Northbridge")
     assert_accessible(page)
+    assert_reflows(page)
+    page.set_viewport_size({"width": 1280, "height": 800})
 
     page.get_by_role("link", name="Upload a package").click()
     assert_accessible(page)
@@ -58,7 +60,9 @@ def test_partner_logs_in_uploads_previews_and_publishes_a_new_version(
     page.get_by_role("button", name="Continue").click()
     page.get_by_role("button", name="Continue").click()
     page.wait_for_url("**/preview/steps/3")
-    page.get_by_label("A short, deliberate pause that closes one task before the next begins.").check()
+    page.get_by_label(
+        "A short, deliberate pause that closes one task before the next begins."
+    ).check()
     page.get_by_role("button", name="Check my answer").click()
     assert page.locator("#feedback").get_by_role("heading", name="Right").is_visible()
     assert_accessible(page)
@@ -72,3 +76,36 @@ def test_partner_logs_in_uploads_previews_and_publishes_a_new_version(
     page.goto(f"{live_server}/partner/{NORTHBRIDGE}/courses/four-minute-reset/statistics")
     assert page.get_by_role("heading", name="Question difficulty").is_visible()
     assert_accessible(page)
+
+
+def test_operator_invites_an_author_who_accepts_in_the_browser(
+    app: Flask, live_server: str, page: Any, make_user: Any, courses: None
+) -> None:
+    from lms_core.models import Role
+    from tests.browser_support import browser_login
+
+    operator = make_user(None, roles=(Role.OPERATOR,), email="ops@example.org", password=PASSWORD)
+    browser_login(app, page, live_server, operator, kind="local")
+    page.goto(f"{live_server}/partner/manage")
+    assert_accessible(page)
+    page.get_by_label("Author's e-mail address").fill("grace@northbridge.example.edu")
+    page.get_by_label("Partner").select_option(NORTHBRIDGE)
+    page.get_by_role("button", name="Create invitation link").click()
+    link = page.locator(".invitation-link").inner_text()
+    assert_accessible(page)
+    assert_reflows(page)
+
+    page.context.clear_cookies()
+    page.goto(link.replace("http://localhost", live_server))
+    assert_accessible(page)
+    page.get_by_label("Your name").fill("Grace Hopper")
+    page.get_by_label("Choose a password").fill("password1234")
+    page.get_by_label("Type the password again").fill("password1234")
+    page.get_by_role("button", name="Create my account").click()
+    assert "too easy to guess" in page.locator("main").inner_text()
+    assert_accessible(page)
+    page.get_by_label("Choose a password").fill("quiet ward lantern 1987 harbour")
+    page.get_by_label("Type the password again").fill("quiet ward lantern 1987 harbour")
+    page.get_by_role("button", name="Create my account").click()
+    page.wait_for_url(f"**/partner/{NORTHBRIDGE}/")
+    assert "Welcome, Grace Hopper" in page.locator(".flashes").inner_text()
