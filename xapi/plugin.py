@@ -53,6 +53,7 @@ class XapiPlugin(Plugin):
             expose_headers=CORS_EXPOSE_HEADERS,
             methods=["GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS"],
             supports_credentials=False,
+            send_wildcard=True,
             max_age=86400,
         )
         self.register_cli(app, cli.xapi_group)
