@@ -20,6 +20,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """
     from lms_core import auth, errors, outbox, plugins, security
     from lms_core import config as config_module
+    from lms_core.db import configure_sqlite
     from lms_core.extensions import csrf, db, limiter, migrate
     from lms_core.tasks import celery_init_app
 
@@ -33,6 +34,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     db.init_app(app)
+    with app.app_context():
+        configure_sqlite(db.engine)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
@@ -42,6 +45,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["shiftwell.outbox"] = outbox.OutboxRegistry()
     celery_init_app(app)
     outbox.install_session_hooks()
+    if app.config["OUTBOX_RUNNER"] == "thread":
+        from lms_core.embedded import EmbeddedRunner
+
+        runner = EmbeddedRunner(app)
+        app.extensions["shiftwell.embedded_runner"] = runner
+        # Started with the first request (or the first hand-off), not at import or in CLI
+        # commands that never hand anything over.
+        app.before_request(runner.start)
 
     from lms_core import cli, views
 

@@ -34,8 +34,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "DATABASE_URL": f"sqlite:///{Path(instance_path) / 'shiftwell.sqlite'}",
         # The public origin the tool is reached at; LTI and xAPI IRIs are built from it.
         "BASE_URL": "http://127.0.0.1:5000",
-        # None: Celery runs every task eagerly in-process (no broker). Production: redis://...
+        # None: no broker; background work runs in this process. Production: redis://...
         "BROKER_URL": None,
+        "OUTBOX_RUNNER": None,  # derived: celery | thread | inline
         "OUTBOX_MAX_ATTEMPTS": 12,
         "OUTBOX_BACKOFF_SECONDS": 30,
         "OUTBOX_BACKOFF_MAX_SECONDS": 3600,
@@ -70,6 +71,19 @@ def _derive(app: Flask) -> None:
         raise ConfigurationError(f"SHIFTWELL_ENV={env!r} is not one of {', '.join(ENVIRONMENTS)}.")
     config["TESTING"] = config.get("TESTING", False) or env == "testing"
     config["DEMO"] = env == "demo"
+    # Who runs background work: Celery through a broker, a thread in this process (the
+    # embedded mode), or inline after commit (tests, so they can assert on the result).
+    if not config.get("OUTBOX_RUNNER"):
+        if config["BROKER_URL"]:
+            config["OUTBOX_RUNNER"] = "celery"
+        else:
+            config["OUTBOX_RUNNER"] = "inline" if config["TESTING"] else "thread"
+    if config["OUTBOX_RUNNER"] not in ("celery", "thread", "inline"):
+        raise ConfigurationError(
+            f"SHIFTWELL_OUTBOX_RUNNER={config['OUTBOX_RUNNER']!r}: use celery, thread or inline."
+        )
+    if config["OUTBOX_RUNNER"] == "celery" and not config["BROKER_URL"]:
+        raise ConfigurationError("SHIFTWELL_OUTBOX_RUNNER=celery needs SHIFTWELL_BROKER_URL.")
     config["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(config["DATABASE_URL"])
     if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # SQLite serialises writers; wait for the lock instead of failing at once.

@@ -141,8 +141,15 @@ def _after_rollback(session: Session) -> None:
 
 
 def hand_off(ids: Iterable[int]) -> None:
-    """Give committed message ids to Celery. A broker that is down only delays the work:
-    the rows stay pending and the sweeper sends them again."""
+    """Give committed message ids to whoever runs them (``OUTBOX_RUNNER``): Celery through
+    the broker, the embedded thread, or Celery eagerly in this thread (tests).
+
+    A broker that is down only delays the work: the rows stay pending and the sweeper
+    sends them again."""
+    runner = current_app.extensions.get("shiftwell.embedded_runner")
+    if runner is not None:
+        runner.submit(ids)
+        return
     task = current_app.extensions["celery"].tasks["shiftwell.outbox.run"]
     for message_id in ids:
         try:

@@ -94,9 +94,9 @@ def login() -> Any:
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
         # One message for a wrong e-mail and a wrong password: no account enumeration.
-        form.password.errors = ["That e-mail address and password do not match an account."]
-        return render_template("core/login.html", form=form), 401
-    return render_template("core/login.html", form=form)
+        failure = [("email", "That e-mail address and password do not match an account.")]
+        return render_template("core/login.html", form=form, failure=failure), 401
+    return render_template("core/login.html", form=form, failure=())
 
 
 @bp.post("/logout")

@@ -187,3 +187,16 @@ def test_responses_carry_security_headers(client):
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert "frame-ancestors" in headers["Content-Security-Policy"]
     assert "script-src 'self'" in headers["Content-Security-Policy"]
+
+
+def test_deleting_a_tenant_removes_its_people_on_every_backend(app, make_user, tenant):
+    from sqlalchemy import func, select
+
+    from lms_core.extensions import db
+    from lms_core.models import Tenant, User
+
+    make_user(tenant)
+    with app.app_context():
+        db.session.execute(Tenant.__table__.delete())
+        db.session.commit()
+        assert db.session.scalar(select(func.count()).select_from(User)) == 0

@@ -197,3 +197,38 @@ def test_a_process_killed_after_commit_leaves_the_message_for_the_sweeper(app, a
         assert outbox.sweep() == 0
     assert received == [{"n": 9}]
     assert statuses(app) == [("done", 1)]
+
+
+def test_the_embedded_mode_runs_work_off_the_request_thread(app_config):
+    import threading
+    import time
+
+    from lms_core import create_app
+
+    app = create_app(
+        {**app_config, "OUTBOX_RUNNER": "thread", "OUTBOX_SWEEP_INTERVAL_SECONDS": 0.2}
+    )
+    threads: list[str] = []
+    outbox.registry(app).register(
+        "test.thread", lambda m: threads.append(threading.current_thread().name)
+    )
+
+    @app.get("/complete")  # a GET only because this test has no form to carry a token
+    def complete():
+        outbox.enqueue("test.thread", {})
+        db.session.commit()
+        return "saved"
+
+    assert app.test_client().get("/complete").status_code == 200
+    deadline = time.monotonic() + 10
+    while not threads and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert threads == ["shiftwell-outbox"]
+    with app.app_context():
+        for _ in range(100):
+            db.session.expire_all()
+            if db.session.scalar(select(OutboxMessage.status)) == OutboxStatus.DONE:
+                break
+            time.sleep(0.05)
+        assert db.session.scalar(select(OutboxMessage.status)) == OutboxStatus.DONE
+    app.extensions["shiftwell.embedded_runner"].stop()
