@@ -37,7 +37,7 @@ from lms_core import outbox
 from lms_core.db import utcnow
 from lms_core.errors import InvalidInput
 from lms_core.extensions import db
-from lms_core.models import OutboxMessage, OutboxStatus
+from lms_core.models import OutboxMessage
 from xapi.http import XAPI_VERSION, multipart_body
 from xapi.models import XapiAttachment, XapiForwardTarget, XapiStatement
 
@@ -69,12 +69,6 @@ def statements_stored(tenant_id: int) -> None:
     for target in targets:
         if target.trigger_message_id is None:
             _queue(target, now)
-        elif target.next_attempt_at is not None and target.next_attempt_at <= now:
-            # No worker sweeps in the embedded mode: a retry that is due is handed over
-            # again with the next statement.
-            message = db.session.get(OutboxMessage, target.trigger_message_id)
-            if message is not None and message.status == OutboxStatus.PENDING:
-                outbox.retry(message)
 
 
 def _queue(target: XapiForwardTarget, now: dt.datetime) -> None:
