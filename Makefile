@@ -45,5 +45,12 @@ format: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format lms_core courses lti xapi certificates
 
+# The ADL LRS conformance suite (xAPI 1.0.3) against a freshly started demo server.
+# Install the suite once (see docs/conformance.md), outside this repository.
+CONFORMANCE_SUITE ?= $(CURDIR)/../lrs-conformance-test-suite
+CONFORMANCE_PORT ?= 5103
+conformance: install
+	bash scripts/xapi-conformance.sh "$(CONFORMANCE_SUITE)" "$(CONFORMANCE_PORT)"
+
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

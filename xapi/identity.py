@@ -8,7 +8,6 @@ by the SHA-1 digest of such an identity, so IRIs of any length index in 40 chara
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
 from xapi.models import TermKind
@@ -25,8 +24,9 @@ def agent_identity(agent: dict[str, Any]) -> str | None:
     if "openid" in agent:
         return f"openid:{agent['openid']}"
     if "account" in agent:
+        # An IRI holds no line break (validation refuses whitespace), so one separates.
         account = agent["account"]
-        return "account:" + json.dumps([account.get("homePage"), account.get("name")])
+        return f"account:{account.get('homePage')}\n{account.get('name')}"
     return None
 
 
@@ -34,12 +34,12 @@ def ifi_object(identity: str) -> dict[str, Any]:
     """The identifier property of an Agent, back from :func:`agent_identity`."""
     kind, _, value = identity.partition(":")
     if kind == "account":
-        home_page, name = json.loads(value)
+        home_page, _, name = value.partition("\n")
         return {"account": {"homePage": home_page, "name": name}}
     return {kind: value}
 
 
-def digest(kind: TermKind, value: str) -> str:
+def digest(kind: TermKind | int, value: str) -> str:
     return hashlib.sha1(f"{int(kind)}\x00{value}".encode()).hexdigest()  # noqa: S324 - a key, not a security hash
 
 

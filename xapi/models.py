@@ -29,6 +29,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -95,7 +96,14 @@ class XapiStatement(db.Model):
         UniqueConstraint("tenant_id", "seq", name="uq_xapi_statement_tenant_seq"),
         UniqueConstraint("tenant_id", "statement_id", name="uq_xapi_statement_tenant_statement"),
         Index("ix_xapi_statement_tenant_stored", "tenant_id", "stored", "seq"),
-        Index("ix_xapi_statement_tenant_target", "tenant_id", "target_id"),
+        # Partial: few statements target another, and the index is only asked about them.
+        Index(
+            "ix_xapi_statement_tenant_target",
+            "tenant_id",
+            "target_id",
+            sqlite_where=text("target_id IS NOT NULL"),
+            postgresql_where=text("target_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from sqlalchemy import insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -48,6 +49,10 @@ from xapi.validation import (
 #: Statement ``version`` when the client sent none (Data §2.4.10).
 DEFAULT_STATEMENT_VERSION = "1.0.0"
 _CHUNK = 500
+_TERM_INSERT = {
+    "qmark": "INSERT INTO xapi_statement_term (term_id, seq, direct) VALUES (?, ?, ?)",
+    "format": "INSERT INTO xapi_statement_term (term_id, seq, direct) VALUES (%s, %s, %s)",
+}
 
 
 @dataclass(frozen=True)
@@ -88,13 +93,15 @@ def store_statements(
 ) -> list[str]:
     """Store a batch (all or nothing); return the statement ids in the order given.
 
+    The dicts become the stored statements (id, stored, authority... are set on them):
+    the caller hands them over rather than paying for a deep copy of every batch.
+
     A statement whose id the LRS already holds is not stored again: if it is the same
     statement it is accepted as it is, otherwise the batch is refused with 409
     (Communication §2.1.2.s2.b4-b5).
     """
     if not validated:
         statements = validate_statements(statements)
-    statements = [copy.deepcopy(s) for s in statements]
     attachments = attachments or {}
     _check_attachment_data(statements, attachments)
     for statement in statements:
@@ -287,10 +294,12 @@ def _context_terms(terms: _TermSet, context: dict[str, Any] | None, direct: bool
 def _index_terms(tenant_id: int, new: list[_New]) -> None:
     """Give every term of the batch an id and keep activity definitions and agent names."""
     term_sets = [statement_terms(item.statement) for item in new]
-    wanted: dict[str, tuple[int, str]] = {}
+    digests: dict[tuple[int, str], str] = {}
     for terms in term_sets:
-        for kind, value in terms.found:
-            wanted.setdefault(identity.digest(TermKind(kind), value), (kind, value))
+        for key in terms.found:
+            if key not in digests:
+                digests[key] = identity.digest(key[0], key[1])
+    wanted = {d: key for key, d in digests.items()}
     definitions = _activity_definitions(item.statement for item in new)
     names = _agent_names(item.statement for item in new)
     rows = _term_rows(tenant_id, list(wanted))
@@ -315,14 +324,11 @@ def _index_terms(tenant_id: int, new: list[_New]) -> None:
                     "updated_at": now,
                 }
             )
-        db.session.execute(insert(XapiTerm), values)
+        db.session.execute(insert(XapiTerm.__table__), values)
         rows.update(_term_rows(tenant_id, missing))
     _update_term_data(rows, wanted, definitions, names)
     for item, terms in zip(new, term_sets, strict=True):
-        item.own = {
-            rows[identity.digest(TermKind(kind), value)][0]: direct
-            for (kind, value), direct in terms.found.items()
-        }
+        item.own = {rows[digests[key]][0]: direct for key, direct in terms.found.items()}
 
 
 def _term_rows(tenant_id: int, digests: list[str]) -> dict[str, tuple[int, Any]]:
@@ -498,7 +504,9 @@ def _propagate_to_earlier_references(tenant_id: int, new: list[_New]) -> None:
                         XapiStatement.is_voiding,
                         XapiStatement.terms,
                     ).where(
-                        XapiStatement.tenant_id == tenant_id, XapiStatement.target_id.in_(chunk)
+                        XapiStatement.tenant_id == tenant_id,
+                        XapiStatement.target_id.is_not(None),  # lets the partial index serve
+                        XapiStatement.target_id.in_(chunk),
                     )
                 )
             )
@@ -567,8 +575,9 @@ def _encode_terms(terms: Mapping[int, bool]) -> str:
 
 
 def _insert(tenant_id: int, new: list[_New], stored: dt.datetime, writer: Writer) -> None:
+    # Core inserts (not ORM bulk inserts): a third of the ingest cost went to the ORM.
     db.session.execute(
-        insert(XapiStatement),
+        insert(XapiStatement.__table__),
         [
             {
                 "tenant_id": tenant_id,
@@ -586,13 +595,12 @@ def _insert(tenant_id: int, new: list[_New], stored: dt.datetime, writer: Writer
             for item in new
         ],
     )
-    db.session.execute(
-        insert(XapiStatementTerm),
-        [
-            {"term_id": term_id, "seq": item.seq, "direct": direct}
-            for item in new
-            for term_id, direct in item.own.items()
-        ],
+    # Seven index rows per statement: straight to the driver, past SQLAlchemy's
+    # per-parameter processing (measured: a quarter of the insert time).
+    connection = db.session.connection()
+    sql = _TERM_INSERT["qmark" if connection.dialect.paramstyle == "qmark" else "format"]
+    connection.exec_driver_sql(
+        sql, [(term_id, item.seq, direct) for item in new for term_id, direct in item.own.items()]
     )
 
 
@@ -646,7 +654,7 @@ def _store_attachments(tenant_id: int, attachments: Mapping[str, AttachmentData]
         if sha2 not in present
     ]
     if rows:
-        db.session.execute(insert(XapiAttachment), rows)
+        db.session.execute(insert(XapiAttachment.__table__), rows)
 
 
 # -- comparison -------------------------------------------------------------------------
@@ -702,8 +710,9 @@ def _case_fold(value: Any, key: str | None = None) -> Any:
 
 
 def dump(document: Any) -> str:
-    """Compact JSON, the form statements are stored and served in."""
-    return json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+    """Compact JSON, the form statements are stored and served in (orjson: measured at
+    a tenth of the standard library's cost, on the ingest path of every statement)."""
+    return orjson.dumps(document).decode()
 
 
 def _chunks(items: list[str]) -> Iterable[list[str]]:

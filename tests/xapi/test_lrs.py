@@ -288,7 +288,12 @@ def test_an_invalid_statement_is_refused_with_400_naming_where_and_nothing_is_st
     [
         ("/xapi/statements?Agent=x", None, {}, "case-sensitive"),
         ("/xapi/statements?limit=-1", None, {}, "limit"),
-        ("/xapi/statements", b"{not json", {"Content-Type": "application/json"}, "not valid JSON"),
+        (
+            "/xapi/statements",
+            b"{not json",
+            {"Content-Type": "application/json"},
+            "not valid UTF-8 JSON",
+        ),
         (
             "/xapi/statements",
             b"<statement/>",

@@ -135,7 +135,7 @@ def upgrade():
     )
     with op.batch_alter_table('xapi_statement', schema=None) as batch_op:
         batch_op.create_index('ix_xapi_statement_tenant_stored', ['tenant_id', 'stored', 'seq'], unique=False)
-        batch_op.create_index('ix_xapi_statement_tenant_target', ['tenant_id', 'target_id'], unique=False)
+        batch_op.create_index('ix_xapi_statement_tenant_target', ['tenant_id', 'target_id'], unique=False, sqlite_where=sa.text('target_id IS NOT NULL'), postgresql_where=sa.text('target_id IS NOT NULL'))
 
     op.create_table('xapi_statement_term',
     sa.Column('term_id', sa.BigInteger(), nullable=False),
