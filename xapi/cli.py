@@ -276,7 +276,7 @@ def forward_now(slug: str | None) -> None:
             outbox.retry(message)
         elif target.trigger_message_id is None or message is None:
             target.trigger_message_id = None
-            forwarding._queue(target, utcnow())
+            forwarding.queue_run(target, utcnow())
         count += 1
     db.session.commit()
     click.echo(f"{count} target(s) scheduled now.")

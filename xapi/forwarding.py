@@ -68,10 +68,11 @@ def statements_stored(tenant_id: int) -> None:
     now = utcnow()
     for target in targets:
         if target.trigger_message_id is None:
-            _queue(target, now)
+            queue_run(target, now)
 
 
-def _queue(target: XapiForwardTarget, now: dt.datetime) -> None:
+def queue_run(target: XapiForwardTarget, now: dt.datetime) -> None:
+    """Queue a forwarding run for ``target`` (after its backoff, if it is in one)."""
     delay = None
     if target.next_attempt_at is not None and target.next_attempt_at > now:
         delay = target.next_attempt_at - now
@@ -270,7 +271,7 @@ def _requeue(target_id: int) -> None:
         select(XapiForwardTarget).where(XapiForwardTarget.id == target_id).with_for_update()
     )
     if target is not None and target.enabled and target.trigger_message_id is None:
-        _queue(target, utcnow())
+        queue_run(target, utcnow())
     db.session.commit()
 
 
@@ -290,7 +291,7 @@ def _record_failure(target_id: int, token: str, error: str) -> None:
         target.lease_token = None
         target.lease_until = None
     if target.trigger_message_id is None:
-        _queue(target, now)
+        queue_run(target, now)
     db.session.commit()
     log.warning(
         "xapi forwarding to %s failed (%s in a row), next attempt at %s: %s",
@@ -400,7 +401,7 @@ def add_target(
     )
     db.session.add(target)
     db.session.flush()
-    _queue(target, utcnow())
+    queue_run(target, utcnow())
     return target
 
 

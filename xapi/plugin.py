@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_cors import CORS
 
-from lms_core import outbox
+from lms_core import outbox, signals
 from lms_core.plugins import Plugin
 
 #: Headers a browser client may send and read (Communication Appendix C, cross-origin).
@@ -59,3 +59,15 @@ class XapiPlugin(Plugin):
         self.register_cli(app, cli.xapi_group)
         outbox.registry(app).register(forwarding.TOPIC, forwarding.forward)
         receivers.connect(app)
+        signals.demo_loading.connect(on_demo_loading, sender=app)
+
+
+def on_demo_loading(sender: Flask, event: signals.DemoEvent) -> None:
+    """Tell the person running `make demo` where the statements of their clicks land."""
+    base = event.base_url.rstrip("/")
+    event.messages.append(
+        f"xAPI: every step you take is a statement in the LRS at {base}/xapi/ "
+        "(profile: docs/xapi-profile.md). Read them with credentials from "
+        "`shiftwell xapi add-credentials --tenant demo-hospital`, e.g. "
+        f"curl -u KEY:SECRET -H 'X-Experience-API-Version: 1.0.3' {base}/xapi/statements"
+    )

@@ -118,7 +118,7 @@ def find_statements(tenant_id: int, query: StatementQuery) -> Page:
     sha2s: list[str] = []
     for row in rows:
         if row[2]:
-            sha2s.extend(_attachment_hashes(json.loads(row[1])))
+            sha2s.extend(attachment_hashes(json.loads(row[1])))
     return Page(documents, rows[-1][0] if rows else None, has_more, list(dict.fromkeys(sha2s)))
 
 
@@ -147,7 +147,7 @@ def attachment_data(tenant_id: int, sha2s: list[str]) -> list[XapiAttachment]:
     )
 
 
-def _attachment_hashes(statement: dict[str, Any]) -> list[str]:
+def attachment_hashes(statement: dict[str, Any]) -> list[str]:
     found = [a["sha2"].lower() for a in statement.get("attachments") or () if "sha2" in a]
     statement_object = statement.get("object") or {}
     if statement_object.get("objectType") == "SubStatement":

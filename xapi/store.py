@@ -49,10 +49,7 @@ from xapi.validation import (
 #: Statement ``version`` when the client sent none (Data §2.4.10).
 DEFAULT_STATEMENT_VERSION = "1.0.0"
 _CHUNK = 500
-_TERM_INSERT = {
-    "qmark": "INSERT INTO xapi_statement_term (term_id, seq, direct) VALUES (?, ?, ?)",
-    "format": "INSERT INTO xapi_statement_term (term_id, seq, direct) VALUES (%s, %s, %s)",
-}
+_TERM_INSERT = {"qmark": "INSERT INTO xapi_statement_term (term_id, seq, direct) VALUES (?, ?, ?)"}
 
 
 @dataclass(frozen=True)
@@ -574,34 +571,74 @@ def _encode_terms(terms: Mapping[int, bool]) -> str:
 # -- writing ----------------------------------------------------------------------------
 
 
+_STATEMENT_COLUMNS = (
+    "tenant_id",
+    "seq",
+    "statement_id",
+    "stored",
+    "voided",
+    "is_voiding",
+    "target_id",
+    "has_attachments",
+    "credential_id",
+    "document",
+    "terms",
+)
+_TERM_COLUMNS = ("term_id", "seq", "direct")
+
+
 def _insert(tenant_id: int, new: list[_New], stored: dt.datetime, writer: Writer) -> None:
-    # Core inserts (not ORM bulk inserts): a third of the ingest cost went to the ORM.
+    statements = [
+        (
+            tenant_id,
+            item.seq,
+            item.key,
+            stored,
+            item.voided,
+            item.is_voiding,
+            item.target,
+            bool(item.statement.get("attachments")),
+            writer.credential_id,
+            dump(item.statement),
+            _encode_terms(item.own),
+        )
+        for item in new
+    ]
+    terms = [(term_id, item.seq, direct) for item in new for term_id, direct in item.own.items()]
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        # COPY: measured at a third of the cost of multi-row INSERTs for these rows.
+        naive = stored.astimezone(dt.UTC).replace(tzinfo=None)  # as UTCDateTime stores it
+        _copy(
+            connection,
+            "xapi_statement",
+            _STATEMENT_COLUMNS,
+            [(*r[:3], naive, *r[4:]) for r in statements],
+        )
+        _copy(connection, "xapi_statement_term", _TERM_COLUMNS, terms)
+        return
+    # SQLite: Core (not ORM) inserts, and the seven index rows per statement straight to
+    # the driver, past SQLAlchemy's per-parameter processing (measured: a quarter of the
+    # insert time).
     db.session.execute(
         insert(XapiStatement.__table__),
-        [
-            {
-                "tenant_id": tenant_id,
-                "seq": item.seq,
-                "statement_id": item.key,
-                "stored": stored,
-                "voided": item.voided,
-                "is_voiding": item.is_voiding,
-                "target_id": item.target,
-                "has_attachments": bool(item.statement.get("attachments")),
-                "credential_id": writer.credential_id,
-                "document": dump(item.statement),
-                "terms": _encode_terms(item.own),
-            }
-            for item in new
-        ],
+        [dict(zip(_STATEMENT_COLUMNS, r, strict=True)) for r in statements],
     )
-    # Seven index rows per statement: straight to the driver, past SQLAlchemy's
-    # per-parameter processing (measured: a quarter of the insert time).
-    connection = db.session.connection()
-    sql = _TERM_INSERT["qmark" if connection.dialect.paramstyle == "qmark" else "format"]
-    connection.exec_driver_sql(
-        sql, [(term_id, item.seq, direct) for item in new for term_id, direct in item.own.items()]
+    connection.exec_driver_sql(_TERM_INSERT["qmark"], terms)
+
+
+def _copy(
+    connection: Any, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> None:
+    from psycopg import sql
+
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
     )
+    raw = connection.connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def _check_attachment_data(

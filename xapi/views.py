@@ -306,7 +306,7 @@ def _get_one_statement(xapi_request: XapiRequest, fmt: str, with_attachments: bo
         )
         raise NotFound(f"No statement {statement_id} here{hint}.")
     body = _formatted([row.document], fmt)[0]
-    sha2s = query._attachment_hashes(json.loads(row.document)) if with_attachments else None
+    sha2s = query.attachment_hashes(json.loads(row.document)) if with_attachments else None
     response = _statement_response(body, sha2s)
     response.headers["Last-Modified"] = http_date(row.stored)
     return response
