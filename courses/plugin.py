@@ -32,7 +32,9 @@ class CoursesPlugin(Plugin):
         self.register_blueprint(app, bp)
         self.register_cli(app, courses_group)
         self.add_template_hook(app, "home_panels", render_home_panel, priority=10)
-        add_nav_item(app, NavItem(10, "Courses", "courses.catalog", frozenset({Role.LEARNER})))
+        # Education staff launch from the same LMS and may browse what their learners see.
+        hospital_roles = frozenset({Role.LEARNER, Role.INSTRUCTOR, Role.ADMINISTRATOR})
+        add_nav_item(app, NavItem(10, "Courses", "courses.catalog", hospital_roles))
         signals.launch_completed.connect(on_launch_completed, sender=app)
         signals.demo_loading.connect(on_demo_loading, sender=app)
 

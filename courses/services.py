@@ -31,7 +31,7 @@ from courses.models import (
     Step,
     StepResponse,
 )
-from courses.package import Limits, PackageInvalid, media_type, read_package
+from courses.package import Limits, media_type, read_package
 from courses.steps import AnswerError, StepType, registry
 from courses.validation import ParsedCourse, validate_package
 from lms_core import audit, signals
@@ -180,9 +180,12 @@ def _resolve_partner(parsed: ParsedCourse, override: str | None) -> Partner:
         partner = Partner(slug=slug, name=details["name"], settings={})
         db.session.add(partner)
     if details is not None:
+        partner.name = details["name"]
+    if details is not None and "settings" in details:
+        # Settings are replaced only by a package that states them: a course that just
+        # names its partner leaves the accreditation details another package gave.
         settings = dict(details.get("settings") or {})
         logo = settings.pop("logo", None)
-        partner.name = details["name"]
         if logo:
             data = parsed.assets[logo]
             partner.logo = data
@@ -815,6 +818,7 @@ def save_step(
             lesson_id=step.lesson.key,
             lesson_title=step.lesson.title,
         )
+    interaction = _in_language(evaluation.interaction, attempt.version.language)
     max_score = step.max_score or None
     result = signals.Result(
         score_scaled=(evaluation.score / max_score)
@@ -836,7 +840,7 @@ def save_step(
             step=step_ref,
             verb=kind.verb,
             activity_type=kind.activity_type,
-            interaction=evaluation.interaction,
+            interaction=interaction,
             result=result,
             private=kind.private,
         ),
@@ -845,6 +849,17 @@ def save_step(
     # Answers that earn feedback (a check, a decision point) stay on screen to read it.
     stay = kind.name in ("knowledge_check", "scenario") or not saved.completed
     return SaveOutcome(position if stay else min(position + 1, count), stay, completed)
+
+
+def _in_language(interaction: dict[str, Any] | None, language: str) -> dict[str, Any] | None:
+    """Step types describe choices in "en-US"; xAPI language maps take the content's tag."""
+    if not interaction or language == "en-US" or "choices" not in interaction:
+        return interaction
+    choices = [
+        {**choice, "description": {language: next(iter(choice["description"].values()))}}
+        for choice in interaction["choices"]
+    ]
+    return {**interaction, "choices": choices}
 
 
 def _outcome(attempt: Attempt, position: int, stay: bool) -> SaveOutcome:
@@ -947,7 +962,3 @@ def require_learner(user: User, tenant: Tenant | None) -> Tenant:
             "link in your course there."
         )
     return tenant
-
-
-def package_problems(exc: PackageInvalid) -> list[Problem]:
-    return exc.problems

@@ -197,6 +197,20 @@ def schema_problems(
     for error in errors:
         key = (*prefix, *error.absolute_path)
         where = ".".join(str(part) for part in error.absolute_path)
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            allowed = (
+                set(error.schema.get("properties", {})) if isinstance(error.schema, dict) else set()
+            )
+            names = ", ".join(sorted(allowed)) or "none"
+            for extra in [k for k in error.instance if k not in allowed]:
+                problems.append(
+                    Problem(
+                        f"{'.'.join(str(p) for p in (*error.absolute_path, extra))}: unknown key",
+                        f"{path}:{_line_of(lines, (*key, extra))}",
+                        f"remove it or check its spelling; allowed here: {names}",
+                    )
+                )
+            continue
         message, hint = _explain(error)
         problems.append(
             Problem(
@@ -223,6 +237,8 @@ def _explain(error: ValidationError) -> tuple[str, str]:
         hint = f"give a {expected}"
         if expected == "string" and got in ("float", "int", "date", "datetime"):
             hint = 'put the value in quotes, e.g. version: "1.0.0"'
+        elif expected == "string" and got in ("bool", "NoneType"):
+            hint = "YAML reads yes/no/true/false/null as values: put the text in quotes"
         return f"expected a {expected}, found {got} {error.instance!r}", hint
     if kind == "pattern":
         return f"{error.instance!r} is not in the expected form", _pattern_hint(
@@ -489,6 +505,8 @@ class _Section:
     title: str
     line: int  # 0-based line in the body of the heading (or the first line of the intro)
     body: str
+    raw_body: str  # with the original line breaks, for line numbers
+    body_start: int  # 0-based line in the body where raw_body starts
     block: str | None
     block_line: int | None  # 0-based line of the block's first YAML line
     blocks: int
@@ -524,16 +542,18 @@ def _sections(body: str, lesson_title: str) -> Iterator[_Section]:
             assert fence.map
             skip.update(range(fence.map[0], fence.map[1]))
         content_start = start + 1 if has_heading else start
+        # Step blocks become blank lines, so Markdown line numbers stay the file's.
         prose = "".join(
-            line
+            "\n" if number in skip else line
             for number, line in enumerate(lines[content_start:end], content_start)
-            if number not in skip
         )
         block = fences[0] if fences else None
         yield _Section(
             title=title,
             line=start,
-            body=prose.strip("\n"),
+            body=re.sub(r"\n{3,}", "\n\n", prose).strip("\n"),
+            raw_body=prose,
+            body_start=content_start,
             block=block.content if block else None,
             block_line=block.map[0] + 1 if block and block.map else None,
             blocks=len(fences),
@@ -607,7 +627,9 @@ def _parse_step(
     config = {**own, "body": section.body}
     ctx = CheckContext(path=path, line=block_first, assets=files, lines=lines)
     if section.body:
-        ctx.check_markdown(section.body)
+        body_ctx = CheckContext(path=path, line=body_line + section.body_start, assets=files)
+        body_ctx.check_markdown(section.raw_body, base_line=body_line + section.body_start)
+        problems.extend(body_ctx.problems)
     step_type.check(config, ctx)
     problems.extend(ctx.problems)
     step_id = data.get("id") or _slugify(section.title)

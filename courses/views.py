@@ -19,6 +19,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 
 from courses import markdown, services
 from courses.steps import StepView
@@ -101,6 +102,10 @@ def step(slug: str, registration: str, position: int) -> Any:
     except services.StepLocked as locked:
         db.session.rollback()
         return redirect(_step_url(slug, registration, locked.furthest))
+    except IntegrityError:
+        # A double tap saved the same step twice at once; the first save stands.
+        db.session.rollback()
+        return redirect(_step_url(slug, registration, position))
     except services.AnswerInvalid as invalid:
         db.session.commit()  # the visit itself (resume point) is kept
         return _render_step(

@@ -75,13 +75,15 @@ class CheckContext:
             parts = parts[:-1]
         return self.lines.get(parts, self.line)
 
-    def problem(self, message: str, hint: str, *key: Any) -> None:
+    def problem(self, message: str, hint: str, *key: Any, line: int | None = None) -> None:
         from lms_core.errors import Problem
 
-        self.problems.append(Problem(message, f"{self.path}:{self.line_of(*key)}", hint))
+        where = line if line is not None else self.line_of(*key)
+        self.problems.append(Problem(message, f"{self.path}:{where}", hint))
 
-    def check_markdown(self, text: str, *key: Any) -> None:
-        check_markdown(self, text, key)
+    def check_markdown(self, text: str, *key: Any, base_line: int | None = None) -> None:
+        """Check Markdown at ``key`` (or, for a screen's text, starting at ``base_line``)."""
+        check_markdown(self, text, key, base_line)
 
     def check_asset(self, ref: str, kinds: tuple[str, ...], hint: str, *key: Any) -> None:
         from courses.package import media_type
@@ -92,35 +94,51 @@ class CheckContext:
             self.problem(f"{ref} is not of a usable type here ({', '.join(kinds)})", hint, *key)
 
 
-def check_markdown(ctx: CheckContext, text: str, key: tuple[Any, ...]) -> None:
+def check_markdown(
+    ctx: CheckContext, text: str, key: tuple[Any, ...], base_line: int | None = None
+) -> None:
     """Images need alt text and must be in the package; links into it must resolve."""
     from courses.package import media_type
 
+    def at(offset: int | None) -> int | None:
+        return None if base_line is None or offset is None else base_line + offset
+
     tokens = markdown.parse(text)
-    for src, alt, _line in markdown.images(tokens):
+    for src, alt, offset in markdown.images(tokens):
+        line = at(offset)
         if not markdown.is_asset_reference(src):
             ctx.problem(
                 f"image {src} is not in the package",
                 "put the image in assets/ and refer to it as assets/NAME.png",
                 *key,
+                line=line,
             )
         elif src not in ctx.assets or not media_type(src).startswith("image/"):
-            ctx.problem(f"image {src} is not in the package", "check the file name", *key)
+            ctx.problem(
+                f"image {src} is not in the package", "check the file name", *key, line=line
+            )
         if not alt.strip():
             ctx.problem(
                 f"image {src} has no alt text",
                 "describe the image for screen readers: ![what it shows](path)",
                 *key,
+                line=line,
             )
-    for href, _line in markdown.links(tokens):
+    for href, offset in markdown.links(tokens):
         if markdown.is_asset_reference(href) and href.split("#")[0] not in ctx.assets:
-            ctx.problem(f"link to {href}, which is not in the package", "fix the path", *key)
+            ctx.problem(
+                f"link to {href}, which is not in the package",
+                "fix the path",
+                *key,
+                line=at(offset),
+            )
     for token in _walk(tokens):
         if token.type in ("html_inline", "html_block") and "<img" in token.content.lower():
             ctx.problem(
                 "raw HTML image",
                 "use a Markdown image with alt text instead: ![what it shows](assets/x.png)",
                 *key,
+                line=at(token.map[0] if token.map else None),
             )
 
 

@@ -182,3 +182,58 @@ def start(client: Any, slug: str) -> str:
     )
     assert response.status_code == 302
     return response.headers["Location"]
+
+
+# Real Chromium: the app on a socket, as in tests/browser/.
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, live_server  # noqa: E402, F401
+
+
+@pytest.fixture
+def chromium() -> Any:
+    """``chromium(fn)`` runs ``fn(browser)`` with Debian's Chromium in a thread of its own.
+
+    Playwright's sync API allows one instance per thread, and tests/browser keeps a
+    session-wide one in the main thread; a thread of our own avoids the clash.
+    """
+    import threading
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (set SHIFTWELL_TEST_CHROMIUM)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+
+    def run(fn: Any) -> Any:
+        outcome: dict[str, Any] = {}
+
+        def target() -> None:
+            try:
+                with sync_api.sync_playwright() as playwright:
+                    browser = playwright.chromium.launch(
+                        executable_path=CHROMIUM, args=CHROMIUM_ARGS
+                    )
+                    try:
+                        outcome["value"] = fn(browser)
+                    finally:
+                        browser.close()
+            except BaseException as exc:
+                outcome["error"] = exc
+
+        thread = threading.Thread(target=target, name="chromium")
+        thread.start()
+        thread.join(timeout=300)
+        assert not thread.is_alive(), "the browser walk did not finish in 5 minutes"
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome.get("value")
+
+    return run
+
+
+def browser_login(app: Flask, context: Any, base_url: str, user: Any) -> None:
+    """Give a browser context the session cookie an LTI launch would have set."""
+    serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+    cookie = serializer.dumps(
+        {"_user_id": str(user.id), "_fresh": True, "kind": "lti", "sid": "browser"}
+    )
+    context.add_cookies(
+        [{"name": app.config["SESSION_COOKIE_NAME"], "value": cookie, "url": base_url}]
+    )
