@@ -155,6 +155,15 @@ def attachment_hashes(statement: dict[str, Any]) -> list[str]:
     return found
 
 
+def term_data(tenant_id: int, kind: TermKind, value: str) -> dict[str, Any] | None:
+    """What the LRS knows of an activity (its canonical definition) or an agent (names)."""
+    return db.session.scalar(
+        select(XapiTerm.data).where(
+            XapiTerm.tenant_id == tenant_id, XapiTerm.digest == identity.digest(kind, value)
+        )
+    )
+
+
 def _term_id(tenant_id: int, kind: TermKind, value: str) -> int | None:
     return db.session.scalar(
         select(XapiTerm.id).where(

@@ -14,17 +14,14 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import select
 from werkzeug.http import http_date
 
 from lms_core.db import utcnow
 from lms_core.errors import Forbidden, InvalidInput, NotFound, problem_response
 from lms_core.extensions import csrf, db
-from xapi import credentials, documents, identity, query, store
+from xapi import credentials, documents, query, store
 from xapi.http import (
     XAPI_VERSION,
-    PayloadTooLarge,
-    PreconditionFailed,
     Unauthorized,
     XapiRequest,
     check_version,
@@ -34,11 +31,10 @@ from xapi.http import (
     read_request,
 )
 from xapi.identity import agent_identity, ifi_object
-from xapi.models import DocumentKind, TermKind, XapiTerm
+from xapi.models import DocumentKind, TermKind
 from xapi.validation import (
     IRI_RE,
     UUID_RE,
-    StatementInvalid,
     format_timestamp,
     parse_timestamp,
     validate_agent_parameter,
@@ -451,7 +447,7 @@ def activities() -> Response:
         _allow_params(xapi_request, {"activityId"}, "/activities")
         activity_id = _iri_param(xapi_request, "activityId")
         assert activity_id is not None
-        data = _term_data(TermKind.ACTIVITY, activity_id)
+        data = query.term_data(_tenant_id(), TermKind.ACTIVITY, activity_id)
         activity: dict[str, Any] = {"objectType": "Activity", "id": activity_id}
         if data and data.get("definition"):
             activity["definition"] = data["definition"]
@@ -468,7 +464,7 @@ def agents() -> Response:
         assert agent is not None
         key = agent_identity(agent)
         assert key is not None
-        data = _term_data(TermKind.AGENT, key) or {}
+        data = query.term_data(_tenant_id(), TermKind.AGENT, key) or {}
         names = list(data.get("names") or [])
         if isinstance(agent.get("name"), str) and agent["name"] not in names:
             names.append(agent["name"])
@@ -501,15 +497,6 @@ def unknown(rest: str) -> Response:
     )
 
 
-def _term_data(kind: TermKind, value: str) -> dict[str, Any] | None:
-    return db.session.scalar(
-        select(XapiTerm.data).where(
-            XapiTerm.tenant_id == _tenant_id(),
-            XapiTerm.digest == identity.digest(kind, value),
-        )
-    )
-
-
 # -- headers and errors -----------------------------------------------------------------
 
 
@@ -536,6 +523,3 @@ def add_lrs_headers(response: Response) -> Response:
         # Communication §3.1.s4.b1-b2: every GET response carries the SHA-1 of its body.
         response.headers["ETag"] = f'"{documents.etag_of(response.get_data())}"'
     return response
-
-
-__all__ = ["PayloadTooLarge", "PreconditionFailed", "StatementInvalid", "add_lrs_headers", "bp"]
