@@ -125,7 +125,7 @@ def forward(message: OutboxMessage) -> None:
         _record_failure(target_id, token, str(exc))
         return
     _release(target_id, token)
-    if not sent_all or _backlog(target_id) > 0:
+    if not sent_all or _has_backlog(target_id):
         _requeue(target_id)
 
 
@@ -311,21 +311,17 @@ def backoff(failures: int) -> dt.timedelta:
     return dt.timedelta(seconds=random.uniform(delay / 2, delay))  # noqa: S311
 
 
-def _backlog(target_id: int) -> int:
+def _has_backlog(target_id: int) -> bool:
     target = db.session.get(XapiForwardTarget, target_id)
     if target is None:
-        return 0
+        return False
     db.session.refresh(target)
-    return int(
-        db.session.scalar(
-            select(func.count())
-            .select_from(XapiStatement)
-            .where(
-                XapiStatement.tenant_id == target.tenant_id, XapiStatement.seq > target.cursor_seq
-            )
-        )
-        or 0
+    first = db.session.scalar(
+        select(XapiStatement.seq)
+        .where(XapiStatement.tenant_id == target.tenant_id, XapiStatement.seq > target.cursor_seq)
+        .limit(1)
     )
+    return first is not None
 
 
 # -- targets ----------------------------------------------------------------------------
