@@ -213,7 +213,7 @@ def tenants_group() -> None:
     "--locale",
     default="en-US",
     show_default=True,
-    help="BCP 47 locale; en-US and en-CA print certificates on Letter, others on A4.",
+    help="BCP 47 locale (e.g. en-US, fr-CA, en-GB): its region decides Letter or A4 paper.",
 )
 @with_appcontext
 def tenants_add(slug: str, name: str, locale: str) -> None:

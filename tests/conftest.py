@@ -26,6 +26,8 @@ from lms_core import create_app
 from lms_core.extensions import db
 from lms_core.models import Role, Tenant, User
 
+pytest_plugins = ["tests.browser_support"]
+
 POSTGRES_URL = os.environ.get("SHIFTWELL_TEST_POSTGRES_URL")
 REDIS_URL = os.environ.get("SHIFTWELL_TEST_REDIS_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])

@@ -7,18 +7,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import assert_accessible, assert_reflows
-from tests.courses.conftest import EXAMPLES, answers_for, browser_login, import_course
+from tests.browser_support import PHONE, assert_accessible, assert_reflows, browser_login
+from tests.courses.conftest import EXAMPLES, answers_for, import_course
 
 pytestmark = pytest.mark.browser
-
-PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-def once(backend: str) -> None:
-    if backend != "sqlite":
-        pytest.skip("the browser walks run once, on SQLite; the player's SQL is covered on both")
 
 
 def phone(browser: Any, **options: Any) -> Any:
@@ -31,12 +23,9 @@ def check(page: Any) -> None:
     page.set_viewport_size(PHONE)
 
 
-def walk_in_browser(app, browser, live_server, learner, slug: str) -> list[str]:
-    context = phone(browser)
-    browser_login(app, context, live_server, learner)
+def walk_in_browser(app, page, live_server, learner, slug: str) -> list[str]:
+    browser_login(app, page, live_server, learner)
     plan = answers_for(app, slug)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
     page.goto(f"{live_server}/courses/")
     check(page)
     page.goto(f"{live_server}/courses/{slug}")
@@ -89,25 +78,22 @@ def walk_in_browser(app, browser, live_server, learner, slug: str) -> list[str]:
 
 
 def test_a_clinician_walks_the_reset_course_on_a_phone(
-    app, once, chromium, live_server, learner, course
+    app, phone_page, live_server, learner, course
 ):
-    kinds = chromium(lambda browser: walk_in_browser(app, browser, live_server, learner, course))
+    kinds = walk_in_browser(app, phone_page, live_server, learner, course)
     assert set(kinds) == {"content", "knowledge_check", "guided_practice", "reflection"}
 
 
-def test_a_clinician_walks_the_scenario_course_on_a_phone(
-    app, once, chromium, live_server, learner
-):
+def test_a_clinician_walks_the_scenario_course_on_a_phone(app, phone_page, live_server, learner):
     import_course(app, EXAMPLES / "emotions-on-the-ward")
-    slug = "emotions-on-the-ward"
-    kinds = chromium(lambda browser: walk_in_browser(app, browser, live_server, learner, slug))
+    kinds = walk_in_browser(app, phone_page, live_server, learner, "emotions-on-the-ward")
     assert "scenario" in kinds
 
 
 def to_the_practice(app, context, live_server, learner, course) -> Any:
-    browser_login(app, context, live_server, learner)
     page = context.new_page()
     page.set_default_timeout(10_000)
+    browser_login(app, page, live_server, learner)
     page.goto(f"{live_server}/courses/{course}")
     page.get_by_role("button", name="Start").click()
     plan = answers_for(app, course)
@@ -122,11 +108,8 @@ def to_the_practice(app, context, live_server, learner, course) -> Any:
     return page
 
 
-def test_the_practice_works_without_script(app, once, chromium, live_server, learner, course):
-    chromium(lambda browser: practice_without_script(app, browser, live_server, learner, course))
-
-
-def practice_without_script(app, browser, live_server, learner, course) -> None:
+def test_the_practice_works_without_script(app, chromium_browser, live_server, learner, course):
+    browser = chromium_browser
     # Playwright's evaluate (and so axe) cannot run with script off: this walk only clicks.
     context = phone(browser, java_script_enabled=False)
     page = to_the_practice(app, context, live_server, learner, course)
@@ -140,11 +123,8 @@ def practice_without_script(app, browser, live_server, learner, course) -> None:
     context.close()
 
 
-def test_the_practice_respects_reduced_motion(app, once, chromium, live_server, learner, course):
-    chromium(lambda browser: practice_in_reduced_motion(app, browser, live_server, learner, course))
-
-
-def practice_in_reduced_motion(app, browser, live_server, learner, course) -> None:
+def test_the_practice_respects_reduced_motion(app, chromium_browser, live_server, learner, course):
+    browser = chromium_browser
     context = phone(browser, reduced_motion="reduce")
     page = to_the_practice(app, context, live_server, learner, course)
     for selector in (".breath", ".practice-bar span"):

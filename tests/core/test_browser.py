@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from lms_core.models import Role
-from tests.browser.conftest import assert_accessible, assert_reflows
+from tests.browser_support import assert_accessible, assert_reflows
 
 pytestmark = pytest.mark.browser
 

@@ -1,7 +1,13 @@
 """Real Chromium (Debian's, driven by Playwright) against the app served on localhost.
 
-Skipped where Chromium is absent; `.ci/run` installs it. axe-core comes bundled with
-`axe-playwright-python`, so no network is needed at test time.
+Loaded by the root conftest, so every package's tests can use ``chromium_browser``,
+``page``, ``live_server``, ``assert_accessible`` and ``assert_reflows``. One Playwright
+instance serves the whole session: its sync API allows only one per thread.
+
+Browser tests run once, on SQLite (``live_server`` skips the PostgreSQL run): what they
+add is the browser's view; the SQL behind each page is covered on both backends by the
+HTTP tests. Skipped where Chromium is absent; `.ci/run` installs it. axe-core comes
+bundled with `axe-playwright-python`, so no network is needed.
 """
 
 from __future__ import annotations
@@ -29,12 +35,11 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-pytestmark = pytest.mark.browser
+PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+def chromium_browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM} (set SHIFTWELL_TEST_CHROMIUM)")
     playwright_api = pytest.importorskip("playwright.sync_api")
@@ -45,23 +50,55 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def live_server(app: Flask) -> Iterator[str]:
+def live_server(app: Flask, backend: str) -> Iterator[str]:
     """The test's app on a real socket, so the browser talks HTTP to it."""
+    if backend != "sqlite":
+        pytest.skip("browser tests run once, on SQLite; the SQL is covered on both backends")
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
+    server.server_close()
     thread.join(timeout=5)
 
 
 @pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context()
+def page(chromium_browser: Any) -> Iterator[Any]:
+    context = chromium_browser.new_context()
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def phone_page(chromium_browser: Any) -> Iterator[Any]:
+    """A page in a phone-sized, touch context: how clinicians meet Shiftwell."""
+    context = chromium_browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+def browser_login(app: Flask, page: Any, base_url: str, user: Any, kind: str = "lti") -> None:
+    """Give the browser the session cookie a launch (or a local login) would have set."""
+    serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+    cookie = serializer.dumps(
+        {"_user_id": str(user.id), "_fresh": True, "kind": kind, "sid": "browser"}
+    )
+    page.context.add_cookies(
+        [{"name": app.config["SESSION_COOKIE_NAME"], "value": cookie, "url": base_url}]
+    )
+
+
+def carry_session(client: Any, page: Any, base_url: str) -> None:
+    """A flow ran through the test client (an LTI launch); the browser continues it."""
+    cookie = client.get_cookie("shiftwell_session")
+    page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": base_url}])
 
 
 def assert_accessible(page: Any) -> None:
