@@ -104,7 +104,7 @@ class Vocabulary:
         if learner.session_id:
             all_extensions[SESSION_EXTENSION] = learner.session_id
         return Context(
-            registration=self.registration(learner.registration),
+            registration=uuid.UUID(learner.registration) if learner.registration else None,
             context_activities=ContextActivities(parent=parent, grouping=grouping)
             if parent or grouping
             else None,
@@ -113,17 +113,6 @@ class Vocabulary:
             language=_language(course.language) if course else None,
             extensions=all_extensions,
         )
-
-    def registration(self, value: str | None) -> uuid.UUID | None:
-        """The attempt's UUID; a sender that names its attempt otherwise still gets a
-        stable, valid registration (a UUID derived from the name) rather than a learner
-        whose progress cannot be saved."""
-        if not value:
-            return None
-        try:
-            return uuid.UUID(value)
-        except ValueError:
-            return uuid.uuid5(self.namespace, f"registration|{value}")
 
     def _id(self, *parts: object) -> uuid.UUID:
         """Stable per event: a replayed transaction writes the same statement, not two."""

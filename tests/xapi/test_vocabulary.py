@@ -136,14 +136,3 @@ def test_an_event_sent_twice_in_a_replayed_transaction_is_one_statement(app, lea
     with app.app_context():
         count = db.session.scalar(select(func.count()).select_from(XapiStatement))
     assert count == 2  # the first start, and the replayed one once
-
-
-def test_an_attempt_named_otherwise_than_by_uuid_still_gets_a_stable_registration(
-    app, learner_events
-):
-    learner_events.registration = "attempt-7"
-    learner_events.start()
-    learner_events.step(1)
-    started, step = stored_statements(app, learner_events.tenant_id)
-    assert started["context"]["registration"] == step["context"]["registration"]
-    validate_statements([started, step])
