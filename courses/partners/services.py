@@ -16,7 +16,7 @@ from flask import current_app
 from sqlalchemy import func, select
 from zxcvbn import zxcvbn
 
-from courses.models import Course, CourseVersion, Partner
+from courses.models import Asset, Course, CourseVersion, Partner
 from courses.partners.models import PartnerInvitation, PartnerMember
 from lms_core import audit, auth, signals
 from lms_core.cli import SLUG_RE
@@ -86,6 +86,16 @@ def course_version(course: Course, version: str) -> CourseVersion:
     if found is None:
         raise NotFound(f"{course.slug} has no version {version!r}.")
     return found
+
+
+def version_asset(version: CourseVersion, path: str) -> Asset:
+    """An image or media file of any version (drafts included), for its preview."""
+    asset = db.session.scalar(
+        select(Asset).where(Asset.version_id == version.id, Asset.path == path)
+    )
+    if asset is None:
+        raise NotFound(f"No file {path} in {version.slug} {version.version}.")
+    return asset
 
 
 @dataclass(frozen=True)

@@ -348,22 +348,12 @@ def preview_restart(partner_slug: str, slug: str, version: str) -> Response:
 @author_required
 def preview_asset(partner_slug: str, slug: str, version: str, path: str) -> Response:
     _, found_version = _version(partner_slug, slug, version)
-    asset = next((a for a in _assets(found_version) if a.path == path), None)
-    if asset is None:
-        return Response("Not found", status=404, mimetype="text/plain")
+    asset = services.version_asset(found_version, path)
     response = Response(asset.data, mimetype=asset.media_type)
     response.headers["Cache-Control"] = "private, max-age=3600"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.set_etag(asset.sha256)
     return response.make_conditional(request)
-
-
-def _assets(version: CourseVersion) -> list[Any]:
-    from sqlalchemy import select
-
-    from courses.models import Asset
-
-    return list(db.session.scalars(select(Asset).where(Asset.version_id == version.id)))
 
 
 # -- statistics -------------------------------------------------------------------------
