@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import and_, case, func, select
 
 from courses import markdown
 from courses.models import Attempt, AttemptStatus, Course, CourseVersion, Step, StepResponse
@@ -33,13 +33,6 @@ class Usage:
     hospitals: Cell  # hospitals with learners (shown only when the total is)
 
 
-def _status(status: AttemptStatus, passed: bool | None) -> int:
-    """The column of :data:`STATUSES` an attempt puts its learner in."""
-    if status == AttemptStatus.IN_PROGRESS:
-        return 0
-    return 2 if passed else 1
-
-
 def course_usage(course: Course) -> Usage:
     versions = list(
         db.session.scalars(
@@ -48,31 +41,49 @@ def course_usage(course: Course) -> Usage:
             .order_by(CourseVersion.sequence.desc())
         )
     )
-    rows = db.session.execute(
+    # The attempt that decides where a learner stands: their first passed attempt, else
+    # their latest one. Ranked in the database, so a course taken by thousands returns a
+    # row per version and status, not per attempt.
+    passed = and_(Attempt.status == AttemptStatus.COMPLETED, Attempt.passed.is_(True))
+    state = case(
+        (Attempt.status == AttemptStatus.IN_PROGRESS, 0), (Attempt.passed.is_(True), 2), else_=1
+    )
+    ranked = (
         select(
-            Attempt.tenant_id,
-            Attempt.user_id,
             Attempt.version_id,
-            Attempt.number,
-            Attempt.status,
-            Attempt.passed,
-        ).where(Attempt.course_id == course.id)
+            state.label("state"),
+            func.row_number()
+            .over(
+                partition_by=(Attempt.tenant_id, Attempt.user_id),
+                order_by=(
+                    case((passed, 0), else_=1),
+                    case((passed, Attempt.number), else_=-Attempt.number),
+                ),
+            )
+            .label("rank"),
+        )
+        .where(Attempt.course_id == course.id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(ranked.c.version_id, ranked.c.state, func.count())
+        .where(ranked.c.rank == 1)
+        .group_by(ranked.c.version_id, ranked.c.state)
     ).all()
-    deciding: dict[tuple[int, int], tuple[tuple[int, int], int, int]] = {}
-    for tenant_id, user_id, version_id, number, status, passed in rows:
-        state = _status(status, passed)
-        # A passed attempt decides (the first one); otherwise the latest attempt does.
-        rank = (1, -number) if state == 2 else (0, number)
-        key = (tenant_id, user_id)
-        if key not in deciding or rank > deciding[key][0]:
-            deciding[key] = (rank, version_id, state)
     index = {v.id: i for i, v in enumerate(versions)}
     counts = [[0] * len(STATUSES) for _ in versions]
-    for _, version_id, state in deciding.values():
+    for version_id, learner_state, count in rows:
         if version_id in index:
-            counts[index[version_id]][state] += 1
+            counts[index[version_id]][learner_state] = count
     table = protect(counts) if versions else protect([[0] * len(STATUSES)])
-    hospitals = len({tenant_id for tenant_id, _ in deciding})
+    hospitals = (
+        db.session.scalar(
+            select(func.count(func.distinct(Attempt.tenant_id))).where(
+                Attempt.course_id == course.id
+            )
+        )
+        or 0
+    )
     return Usage(
         versions=versions,
         table=table,
@@ -141,53 +152,67 @@ def question_difficulty(version: CourseVersion) -> list[QuestionDifficulty]:
             .order_by(Step.position)
         )
     )
-    rows = db.session.execute(
+    # Each learner's first try at each question: the earliest of their attempts in which
+    # they answered it (a skip has no success and is no try). Counted in the database,
+    # grouped by the answer given, so only a handful of rows come back however many
+    # learners answered.
+    ranked = (
         select(
             StepResponse.step_id,
-            StepResponse.tenant_id,
-            Attempt.user_id,
-            Attempt.number,
-            StepResponse.response,
             StepResponse.success,
+            StepResponse.response,
+            func.row_number()
+            .over(
+                partition_by=(StepResponse.step_id, StepResponse.tenant_id, Attempt.user_id),
+                order_by=Attempt.number,
+            )
+            .label("try_number"),
         )
         .join(Attempt, StepResponse.attempt_id == Attempt.id)
         .where(
             StepResponse.step_id.in_([s.id for s in steps]),
             StepResponse.completed.is_(True),
+            StepResponse.success.is_not(None),
             Attempt.version_id == version.id,
         )
+        .subquery()
+    )
+    grouped = db.session.execute(
+        select(ranked.c.step_id, ranked.c.success, ranked.c.response, func.count())
+        .where(ranked.c.try_number == 1)
+        .group_by(ranked.c.step_id, ranked.c.success, ranked.c.response)
     ).all()
-    first: dict[tuple[int, int, int], tuple[int, list[str], bool]] = {}
-    for step_id, tenant_id, user_id, number, response, success in rows:
+    by_step: dict[int, list[tuple[list[str], bool, int]]] = {}
+    for step_id, success, response, count in grouped:
         selected = list((response or {}).get("selected") or [])
-        if not selected:
-            continue  # skipped, not answered
-        key = (step_id, tenant_id, user_id)
-        if key not in first or number < first[key][0]:
-            first[key] = (number, selected, bool(success))
+        if selected:
+            by_step.setdefault(step_id, []).append((selected, bool(success), count))
     results = []
     for step in steps:
-        answers = [(sel, ok) for (sid, _, _), (_, sel, ok) in first.items() if sid == step.id]
+        answers = by_step.get(step.id, [])
+        respondents = sum(count for _, _, count in answers)
         question = markdown.plain_text(step.config.get("question", step.title))
-        if len(answers) < K:
-            results.append(QuestionDifficulty(step, question, len(answers), shown=False))
+        if respondents < K:
+            results.append(QuestionDifficulty(step, question, respondents, shown=False))
             continue
         options = {o["id"]: o for o in step.config.get("options", [])}
         wrong: Counter[str] = Counter()
-        for selected, ok in answers:
+        for selected, ok, count in answers:
             if not ok:
-                wrong.update(o for o in selected if o in options and not options[o].get("correct"))
+                for option in selected:
+                    if option in options and not options[option].get("correct"):
+                        wrong[option] += count
         top = None
         if wrong:
-            option_id, count = sorted(wrong.items(), key=lambda item: (-item[1], item[0]))[0]
-            top = OptionShare(markdown.plain_text(options[option_id]["text"]), count / len(answers))
+            option_id, chosen = sorted(wrong.items(), key=lambda item: (-item[1], item[0]))[0]
+            top = OptionShare(markdown.plain_text(options[option_id]["text"]), chosen / respondents)
         results.append(
             QuestionDifficulty(
                 step,
                 question,
-                len(answers),
+                respondents,
                 shown=True,
-                correct_share=sum(1 for _, ok in answers if ok) / len(answers),
+                correct_share=sum(count for _, ok, count in answers if ok) / respondents,
                 wrong_option=top,
             )
         )

@@ -163,6 +163,8 @@ def test_question_difficulty_over_first_tries(
         make_attempt(app, tenant, user, "four-minute-reset", number=2, answers={CHECK: ["a"]})
     as_author(client, author)
     page = client.get(STATS).get_data(as_text=True)
+    # Each learner counted once, where their first passed attempt puts them.
+    assert cells_of(page) == ["0", "0", "6", "6"] * 2, main_text(page)
     row = page.split("Which statement best describes a reset", 1)[1].split("</tr>", 1)[0]
     assert '35 % <span class="muted">of 5 to 9 learners' in row, main_text(page)
     assert "A long break away from the ward, taken once per shift." in row
