@@ -26,13 +26,16 @@ $(VENV)/.installed-test: $(VENV)/.installed
 
 install: $(VENV)/.installed
 
+# The demo's LMS registration and printed links use the address it is served at.
+demo: export SHIFTWELL_ENV = demo
+demo: export SHIFTWELL_BASE_URL = http://$(HOST):$(PORT)
 demo: install
-	SHIFTWELL_ENV=demo $(BIN)/shiftwell db upgrade
-	SHIFTWELL_ENV=demo $(BIN)/shiftwell demo load
+	$(BIN)/shiftwell db upgrade
+	$(BIN)/shiftwell demo load
 	@echo
 	@echo "Shiftwell demo: http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
 	@echo
-	SHIFTWELL_ENV=demo SHIFTWELL_BASE_URL=http://$(HOST):$(PORT) $(BIN)/shiftwell run --host $(HOST) --port $(PORT) --no-reload
+	$(BIN)/shiftwell run --host $(HOST) --port $(PORT) --no-reload
 
 test: $(VENV)/.installed-test
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -44,6 +47,13 @@ lint: $(VENV)/.installed-test
 format: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format lms_core courses lti xapi certificates
+
+# The ADL LRS conformance suite (xAPI 1.0.3) against a freshly started demo server.
+# Install the suite once (see docs/conformance.md), outside this repository.
+CONFORMANCE_SUITE ?= $(CURDIR)/../lrs-conformance-test-suite
+CONFORMANCE_PORT ?= 5103
+conformance: install
+	bash scripts/xapi-conformance.sh "$(CONFORMANCE_SUITE)" "$(CONFORMANCE_PORT)"
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, render_template
-from sqlalchemy import event, select, update
+from sqlalchemy import select
 
 from lms_core import outbox, signals
 from lms_core.models import Role, User
@@ -58,8 +58,7 @@ class CertificatesPlugin(Plugin):
             ),
         )
         self.add_template_hook(app, "home_panels", _awaiting_name_panel, priority=20)
-        if not event.contains(User, "before_delete", _keep_certificates):
-            event.listen(User, "before_delete", _keep_certificates)
+        self.add_template_hook(app, "course_result_panels", _result_panel)
 
 
 def _demo_messages(sender: Flask, event: signals.DemoEvent) -> None:
@@ -68,19 +67,6 @@ def _demo_messages(sender: Flask, event: signals.DemoEvent) -> None:
         f"Certificates: pass a course with credit (e.g. The Four-Minute Reset) and open "
         f"{base}/certificates/ to download the PDF and its Open Badges credential; anyone "
         f"can check a number at {base}/verify/."
-    )
-
-
-def _keep_certificates(mapper: Any, connection: Any, user: User) -> None:
-    """A deleted account leaves its certificates behind, holder-less but intact.
-
-    The foreign key says ON DELETE SET NULL; this does the same for ORM deletes on SQLite,
-    which does not enforce foreign keys unless told to.
-    """
-    from certificates.models import Certificate
-
-    connection.execute(
-        update(Certificate).where(Certificate.user_id == user.id).values(user_id=None)
     )
 
 
@@ -103,3 +89,22 @@ def _awaiting_name_panel(user: Any = None, **_: Any) -> str:
     if not waiting:
         return ""
     return render_template("certificates/panel.html", waiting=waiting)
+
+
+def _result_panel(user: Any = None, registration: str | None = None, **_: Any) -> str:
+    """On the result page of a passed course: the certificate it earned, one tap away."""
+    from certificates.models import Certificate
+    from lms_core.extensions import db
+
+    if not isinstance(user, User) or user.tenant_id is None or not registration:
+        return ""
+    certificate = db.session.scalar(
+        select(Certificate).where(
+            Certificate.tenant_id == user.tenant_id,
+            Certificate.user_id == user.id,
+            Certificate.attempt_registration == registration,
+        )
+    )
+    if certificate is None:
+        return ""
+    return render_template("certificates/result_panel.html", certificate=certificate)

@@ -29,6 +29,7 @@ from sqlalchemy import (
     event,
     text,
 )
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from lms_core.db import JSONType, UTCDateTime, utcnow
@@ -104,6 +105,9 @@ class CourseVersion(db.Model):
     #: course.yaml as parsed, for reference and export.
     manifest: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: When it reached learners; None for a draft a partner uploaded and has not published
+    #: yet. Catalogs, launches and ``courses.api`` see published versions only.
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=utcnow)
 
     course: Mapped[Course] = relationship(back_populates="versions", lazy="joined")
     lessons: Mapped[list[Lesson]] = relationship(
@@ -120,6 +124,10 @@ class CourseVersion(db.Model):
     @property
     def has_credit(self) -> bool:
         return self.credit_type != "none" and self.credit_amount > 0
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
 
 
 class Lesson(db.Model):
@@ -356,12 +364,26 @@ class ImmutableVersionError(RuntimeError):
 
 
 IMMUTABLE = (CourseVersion, Lesson, Step, Asset)
+#: Publication state, not content: a draft becomes published once, its content unchanged.
+MUTABLE_ATTRIBUTES = frozenset({"published_at"})
+
+
+def _changed_content(obj: Any) -> bool:
+    """Like ``session.is_modified(obj, include_collections=False)``, but publication aside."""
+    state = sa_inspect(obj)
+    relationships = state.mapper.relationships
+    return any(
+        attr.history.has_changes()
+        for attr in state.attrs
+        if attr.key not in MUTABLE_ATTRIBUTES
+        and not (attr.key in relationships and relationships[attr.key].uselist)
+    )
 
 
 @event.listens_for(Session, "before_flush")
 def _refuse_changes(session: Session, flush_context: Any, instances: Any) -> None:
     for obj in session.dirty:
-        if isinstance(obj, IMMUTABLE) and session.is_modified(obj, include_collections=False):
+        if isinstance(obj, IMMUTABLE) and _changed_content(obj):
             raise ImmutableVersionError(
                 f"{type(obj).__name__} {obj.id} belongs to an imported course version, which "
                 "never changes; import the changed package as a new version"

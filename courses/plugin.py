@@ -37,8 +37,10 @@ class CoursesPlugin(Plugin):
         add_nav_item(app, NavItem(10, "Courses", "courses.catalog", hospital_roles))
         signals.launch_completed.connect(on_launch_completed, sender=app)
         signals.demo_loading.connect(on_demo_loading, sender=app)
+        from courses import partners
         from courses.reports.plugin import init_reports
 
+        partners.init_app(app, self)
         init_reports(self, app)
 
 

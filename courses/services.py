@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, null, select
 from sqlalchemy.orm import selectinload
 
 from courses.models import (
@@ -61,6 +61,7 @@ class ImportResult:
     title: str
     created: bool  # False: identical content was already imported (a no-op)
     previous_version: str | None = None
+    published: bool = True  # False: a draft, waiting for its partner to publish it
 
 
 def limits() -> Limits:
@@ -73,7 +74,8 @@ def check_package(path: str | Path) -> ParsedCourse:
 
 
 def import_package(path: str | Path, partner_slug: str | None = None) -> ImportResult:
-    """Validate and import a package (adds rows; the caller commits)."""
+    """Validate and import a package (adds rows; the caller commits). Published at once:
+    an operator's import is the publication."""
     return import_parsed(check_package(path), partner_slug)
 
 
@@ -92,10 +94,15 @@ def semver_key(version: str) -> tuple[Any, ...]:
     return (int(major), int(minor), int(patch), 0 if pre else 1, pre_key)
 
 
-def import_parsed(parsed: ParsedCourse, partner_slug: str | None = None) -> ImportResult:
-    partner = _resolve_partner(parsed, partner_slug)
+def import_parsed(
+    parsed: ParsedCourse, partner_slug: str | None = None, *, publish: bool = True
+) -> ImportResult:
+    """Import as a new version: published at once, or (``publish=False``, a partner's web
+    upload) a draft that reaches no learner, catalog or partner setting until
+    :func:`publish_version`. New versions are newer than every earlier one, drafts too."""
+    partner = _resolve_partner(parsed, partner_slug, update=publish)
     course = db.session.scalar(select(Course).where(Course.slug == parsed.slug))
-    latest = latest_version(course) if course else None
+    latest = latest_version(course, include_drafts=True) if course else None
     if course is not None:
         if course.partner_id != partner.id:
             raise Conflict(
@@ -110,7 +117,11 @@ def import_parsed(parsed: ParsedCourse, partner_slug: str | None = None) -> Impo
             )
         )
         if same is not None:
-            return ImportResult(parsed.slug, same.version, same.title, created=False)
+            if publish and not same.is_published:
+                publish_version(same)  # an operator imports a partner's draft: publication
+            return ImportResult(
+                parsed.slug, same.version, same.title, created=False, published=same.is_published
+            )
         clash = db.session.scalar(
             select(CourseVersion).where(
                 CourseVersion.course_id == course.id, CourseVersion.version == parsed.version
@@ -139,6 +150,8 @@ def import_parsed(parsed: ParsedCourse, partner_slug: str | None = None) -> Impo
         db.session.add(course)
         db.session.flush()
     version = _build_version(course, parsed, (latest.sequence if latest else 0) + 1)
+    # null(), not None: the column's default would turn None into "published now".
+    version.published_at = utcnow() if publish else null()  # type: ignore[assignment]
     db.session.add(version)
     db.session.flush()
     audit.record(
@@ -148,6 +161,7 @@ def import_parsed(parsed: ParsedCourse, partner_slug: str | None = None) -> Impo
         slug=parsed.slug,
         version=parsed.version,
         content_hash=parsed.content_hash,
+        published=publish,
     )
     return ImportResult(
         parsed.slug,
@@ -155,10 +169,11 @@ def import_parsed(parsed: ParsedCourse, partner_slug: str | None = None) -> Impo
         parsed.title,
         created=True,
         previous_version=latest.version if latest else None,
+        published=publish,
     )
 
 
-def _resolve_partner(parsed: ParsedCourse, override: str | None) -> Partner:
+def _resolve_partner(parsed: ParsedCourse, override: str | None, update: bool = True) -> Partner:
     declared = parsed.manifest["partner"]
     slug = override or parsed.partner_slug
     partner = db.session.scalar(select(Partner).where(Partner.slug == slug))
@@ -179,6 +194,8 @@ def _resolve_partner(parsed: ParsedCourse, override: str | None) -> Partner:
             )
         partner = Partner(slug=slug, name=details["name"], settings={})
         db.session.add(partner)
+    elif not update:
+        return partner  # a draft changes no partner details until it is published
     if details is not None:
         partner.name = details["name"]
     if details is not None and "settings" in details:
@@ -264,13 +281,12 @@ def _build_version(course: Course, parsed: ParsedCourse, sequence: int) -> Cours
 # -- courses and versions ---------------------------------------------------------------
 
 
-def latest_version(course: Course) -> CourseVersion | None:
-    return db.session.scalar(
-        select(CourseVersion)
-        .where(CourseVersion.course_id == course.id)
-        .order_by(CourseVersion.sequence.desc())
-        .limit(1)
-    )
+def latest_version(course: Course, *, include_drafts: bool = False) -> CourseVersion | None:
+    """The newest published version (the newest of all with ``include_drafts``)."""
+    stmt = select(CourseVersion).where(CourseVersion.course_id == course.id)
+    if not include_drafts:
+        stmt = stmt.where(CourseVersion.published_at.is_not(None))
+    return db.session.scalar(stmt.order_by(CourseVersion.sequence.desc()).limit(1))
 
 
 def get_course(slug: str) -> Course:
@@ -280,8 +296,12 @@ def get_course(slug: str) -> Course:
     return course
 
 
-def find_version(slug: str, version: str | None = None) -> CourseVersion | None:
+def find_version(
+    slug: str, version: str | None = None, *, include_drafts: bool = False
+) -> CourseVersion | None:
     stmt = select(CourseVersion).join(Course).where(Course.slug == slug)
+    if not include_drafts:
+        stmt = stmt.where(CourseVersion.published_at.is_not(None))
     if version is None:
         stmt = stmt.order_by(CourseVersion.sequence.desc()).limit(1)
     else:
@@ -293,6 +313,7 @@ def latest_versions(tenant_id: int | None = None) -> list[CourseVersion]:
     """The latest version of every course (not hidden by ``tenant_id``), by title."""
     newest = (
         select(CourseVersion.course_id, func.max(CourseVersion.sequence).label("sequence"))
+        .where(CourseVersion.published_at.is_not(None))
         .group_by(CourseVersion.course_id)
         .subquery()
     )
@@ -389,7 +410,12 @@ def get_asset(slug: str, version: str, path: str) -> Asset:
         select(Asset)
         .join(CourseVersion, Asset.version_id == CourseVersion.id)
         .join(Course)
-        .where(Course.slug == slug, CourseVersion.version == version, Asset.path == path)
+        .where(
+            Course.slug == slug,
+            CourseVersion.version == version,
+            CourseVersion.published_at.is_not(None),
+            Asset.path == path,
+        )
     )
     if asset is None:
         raise NotFound(f"No file {path} in {slug} {version}.")
@@ -398,6 +424,76 @@ def get_asset(slug: str, version: str, path: str) -> Asset:
 
 def get_partner(slug: str) -> Partner | None:
     return db.session.scalar(select(Partner).where(Partner.slug == slug))
+
+
+# -- drafts and publication -------------------------------------------------------------
+
+
+def publish_version(version: CourseVersion) -> None:
+    """A draft reaches learners: it becomes the course's latest version in every catalog.
+
+    Learners in progress keep the version they started. The partner details the package
+    states (name, accreditation, logo) take effect now, not at upload.
+    """
+    if version.is_published:
+        raise Conflict(f"Version {version.version} of {version.slug} is already published.")
+    latest = latest_version(version.course)
+    if latest is not None and latest.sequence > version.sequence:
+        raise Conflict(
+            f"Version {version.version} is older than {latest.version}, which learners "
+            f"already have; publish a version above {latest.version}.",
+            [Problem(f"upload a version above {latest.version}", "course.yaml: version")],
+        )
+    assets = {}
+    declared = version.manifest.get("partner")
+    logo = (declared.get("settings") or {}).get("logo") if isinstance(declared, dict) else None
+    if logo:
+        asset = db.session.scalar(
+            select(Asset).where(Asset.version_id == version.id, Asset.path == logo)
+        )
+        if asset is not None:
+            assets[logo] = asset.data
+    parsed = ParsedCourse(
+        manifest=version.manifest, lessons=[], assets=assets, content_hash=version.content_hash
+    )
+    _resolve_partner(parsed, version.course.partner.slug)
+    version.published_at = utcnow()
+    audit.record(
+        "course.published",
+        target_type="course_version",
+        target_id=version.id,
+        slug=version.slug,
+        version=version.version,
+        previous_version=latest.version if latest else None,
+    )
+
+
+def discard_draft(version: CourseVersion) -> None:
+    """Delete a draft nobody but its authors has seen; its version number is free again.
+
+    A course whose only version was that draft goes with it, freeing its slug.
+    """
+    if version.is_published:
+        raise Conflict(
+            f"Version {version.version} of {version.slug} is published; learners may have "
+            "started it, so it stays. Publish a newer version instead."
+        )
+    course = version.course
+    audit.record(
+        "course.draft_discarded",
+        target_type="course_version",
+        target_id=version.id,
+        slug=course.slug,
+        version=version.version,
+    )
+    db.session.delete(version)
+    db.session.flush()
+    remaining = db.session.scalar(
+        select(func.count()).select_from(CourseVersion).where(CourseVersion.course_id == course.id)
+    )
+    if not remaining:
+        db.session.delete(course)
+        db.session.flush()
 
 
 # -- the learner's courses --------------------------------------------------------------

@@ -87,4 +87,7 @@ def configure_sqlite(engine: Engine) -> None:
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            # 64 MiB of page cache per connection (the default is 2 MiB): about 15 % more
+            # xAPI ingest at a million statements (docs/benchmarks.md).
+            cursor.execute("PRAGMA cache_size=-65536")
         cursor.close()

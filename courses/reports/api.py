@@ -114,6 +114,7 @@ def course_titles(slugs: Collection[str]) -> dict[str, str]:
         return {}
     newest = (
         select(CourseVersion.course_id, func.max(CourseVersion.sequence).label("sequence"))
+        .where(CourseVersion.published_at.is_not(None))  # a partner's draft is no one's yet
         .group_by(CourseVersion.course_id)
         .subquery()
     )

@@ -172,6 +172,7 @@ def _make_course(n: int, event: signals.GenerateEvent, rng: random.Random) -> Co
             licence="Made-up content (shiftwell demo generate)",
             manifest={"generated": True, "slug": slug, "version": f"1.{sequence - 1}.0"},
             created_at=created,
+            published_at=created,
         )
         _add_lessons(version, topic, wellbeing=rng.random() < 0.5)
         db.session.add(version)
@@ -268,7 +269,7 @@ def _course_facts(event: signals.GenerateEvent, rng: random.Random) -> list[_Cou
     versions = list(
         db.session.scalars(
             select(CourseVersion)
-            .where(CourseVersion.course_id.in_(offered))
+            .where(CourseVersion.course_id.in_(offered), CourseVersion.published_at.is_not(None))
             .order_by(CourseVersion.course_id, CourseVersion.sequence)
         )
     )

@@ -172,8 +172,15 @@ def complete_course(
     credit: dict | None = None,
     version: str = "1.2.0",
 ):
-    """Send course_completed as the courses package does, inside a transaction, and commit."""
+    """Send course_completed as the courses package does, inside a transaction, and commit.
+
+    ``registration`` names the attempt readably; the event carries the UUID the contract
+    requires, derived from that name (the same name is the same attempt)."""
+    import uuid
+
     from courses import api as courses_api
+
+    registration = str(uuid.uuid5(uuid.NAMESPACE_URL, f"attempt:{registration}"))
 
     with app.app_context():
         course = courses_api.get_course(slug)

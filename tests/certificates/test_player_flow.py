@@ -38,11 +38,13 @@ def _take_course(client, slug: str) -> str:
 
 def test_passing_in_the_player_issues_the_certificate_once(app, client, catalog, learner):
     login(client, learner)
-    _take_course(client, "steady-after-shift")
+    result = client.get(_take_course(client, "steady-after-shift")).get_data(as_text=True)
     with app.app_context():
         [certificate] = db.session.scalars(select(Certificate)).all()
         number, registration = certificate.number, certificate.attempt_registration
     assert registration  # tied to the attempt: one certificate per attempt
+    # The result page offers it at once.
+    assert "Your certificate" in result and f"/certificates/{number}.pdf" in result
     mine = client.get("/certificates/").get_data(as_text=True)
     assert number in mine and "Steadying Yourself After a Difficult Shift" in mine
     assert client.get(f"/certificates/{number}.pdf").status_code == 200

@@ -23,7 +23,19 @@ def test_help_lists_every_group():
         env=env,
         check=True,
     ).stdout
-    for group in ("db", "tenants", "worker", "outbox", "users", "demo", "run"):
+    for group in (
+        "db",
+        "tenants",
+        "worker",
+        "outbox",
+        "users",
+        "demo",
+        "run",
+        "courses",
+        "lti",
+        "xapi",
+        "certificates",
+    ):
         assert f"  {group} " in out, out
 
 

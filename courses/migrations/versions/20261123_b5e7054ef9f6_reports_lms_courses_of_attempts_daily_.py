@@ -1,7 +1,7 @@
 """Reports: LMS courses of attempts, daily rollups, kept private aggregates, indexes
 
 Revision ID: b5e7054ef9f6
-Revises: 91a403dd52ab
+Revises: 077778e3b2e7
 Create Date: 2026-11-23 15:19:26.667155
 """
 from alembic import op
@@ -10,7 +10,7 @@ import lms_core.db
 
 
 revision = 'b5e7054ef9f6'
-down_revision = '91a403dd52ab'
+down_revision = '077778e3b2e7'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,198 @@
+"""Forwarding to the hospital's LRS: in order, in batches, nothing lost, nothing doubled.
+
+The target is a second Shiftwell LRS with its own database, served over real HTTP on a
+local port, that we stop and start again while statements keep arriving.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from lms_core import create_app
+from lms_core.extensions import db
+from lms_core.models import Tenant
+from tests.conftest import base_config
+from tests.xapi.conftest import LiveServer, statement
+from xapi import credentials
+
+
+class StatementCounter:
+    """WSGI middleware in front of the target: counts every statement id it is sent and
+    can lose one response after the target stored the batch (a dropped connection)."""
+
+    def __init__(self, app):
+        self.app = app
+        self.received: Counter[str] = Counter()
+        self.lose_next_response = False
+
+    def __call__(self, environ, start_response):
+        if environ["PATH_INFO"].startswith("/xapi/statements") and environ["REQUEST_METHOD"] in (
+            "POST",
+            "PUT",
+        ):
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = environ["wsgi.input"].read(length)
+            from io import BytesIO
+
+            environ["wsgi.input"] = BytesIO(body)
+            data = json.loads(body)
+            for item in data if isinstance(data, list) else [data]:
+                self.received[item["id"]] += 1
+            if self.lose_next_response:
+                self.lose_next_response = False
+                list(self.app(environ, lambda *a, **k: None))  # the target stores the batch...
+                start_response("502 Bad Gateway", [("Content-Type", "text/plain")])
+                return [b"connection lost"]  # ...but its answer never reaches us
+        return self.app(environ, start_response)
+
+
+@pytest.fixture
+def hospital_lrs(database_template, tmp_path: Path):
+    """Another LRS: its own app, database and credentials, behind real HTTP."""
+    url = database_template.new_database(_mkdir(tmp_path / "target"))
+    app = create_app(base_config(url, tmp_path / "target"))
+    with app.app_context():
+        tenant = Tenant(slug="hospital", name="Hospital LRS", settings={})
+        db.session.add(tenant)
+        db.session.flush()
+        credential, secret = credentials.create_credential(tenant, "Shiftwell forwarding")
+        db.session.commit()
+        key = credential.key
+    counter = StatementCounter(app)
+    server = LiveServer(counter)
+    server.start()
+    yield app, server, counter, key, secret
+    server.stop()
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    database_template.drop_database(url)
+
+
+def _mkdir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def target_ids(target_app) -> list[str]:
+    from sqlalchemy import select
+
+    from xapi.models import XapiStatement
+
+    with target_app.app_context():
+        return list(
+            db.session.scalars(select(XapiStatement.statement_id).order_by(XapiStatement.seq))
+        )
+
+
+def status(runner) -> dict:
+    result = runner.invoke(args=["xapi", "forwarding-status", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    [row] = json.loads(result.output)
+    return row
+
+
+def test_an_lrs_that_goes_down_mid_stream_gets_every_statement_exactly_once(
+    client, runner, lrs, hospital_lrs, monkeypatch
+):
+    target_app, server, counter, key, secret = hospital_lrs
+    monkeypatch.setenv("HOSPITAL_LRS_PASSWORD", secret)
+    added = runner.invoke(
+        args=[
+            "xapi",
+            "add-target",
+            "--tenant",
+            "st-marys",
+            "--name",
+            "hospital-lrs",
+            "--endpoint",
+            f"{server.url}/xapi/",
+            "--username",
+            key,
+            "--password-env",
+            "HOSPITAL_LRS_PASSWORD",
+            "--batch-size",
+            "4",
+        ]
+    )
+    assert added.exit_code == 0, added.output
+    sent: list[str] = []
+
+    def send(count: int) -> None:
+        response = client.post(
+            "/xapi/statements", json=[statement() for _ in range(count)], headers=lrs.headers
+        )
+        assert response.status_code == 200, response.json
+        sent.extend(response.json)
+
+    send(6)
+    assert target_ids(target_app) == [s.lower() for s in sent]
+
+    server.stop()  # the hospital's LRS goes down mid-stream
+    for _ in range(4):
+        send(5)
+    down = status(runner)
+    assert down["lag_statements"] == 20
+    assert down["consecutive_failures"] >= 1 and "Connect" in down["last_error"]
+    assert key not in json.dumps(down) and secret not in json.dumps(down)
+
+    server.start()  # it comes back; the operator does not wait for the backoff
+    counter.lose_next_response = True  # and the first answer after the outage is lost
+    assert runner.invoke(args=["xapi", "forward-now"]).exit_code == 0
+    assert status(runner)["lag_statements"] == 20  # the target stored 4; we could not know
+    assert runner.invoke(args=["xapi", "forward-now"]).exit_code == 0  # the next retry
+    assert status(runner)["lag_statements"] == 0
+    send(3)
+
+    assert target_ids(target_app) == [s.lower() for s in sent]  # all, once, in order
+    assert set(counter.received) == set(sent)
+    assert sum(n > 1 for n in counter.received.values()) == 4  # only the lost batch was re-sent
+    final = status(runner)
+    assert final["lag_statements"] == 0 and final["forwarded"] == len(sent)
+    assert final["consecutive_failures"] == 0
+
+
+def test_targets_are_added_and_removed_from_the_command_line(runner, tenant, monkeypatch):
+    monkeypatch.setenv("LRS_PASSWORD", "s3cret-password")
+    bad = runner.invoke(
+        args=[
+            "xapi",
+            "add-target",
+            "--tenant",
+            "st-marys",
+            "--name",
+            "x",
+            "--endpoint",
+            "https://u:p@lrs.example.org/",
+        ]
+    )
+    assert bad.exit_code == 2 and "not in the URL" in bad.output
+    ok = runner.invoke(
+        args=[
+            "xapi",
+            "add-target",
+            "--tenant",
+            "st-marys",
+            "--name",
+            "regional",
+            "--endpoint",
+            "https://lrs.example.org/xapi/",
+            "--username",
+            "shiftwell",
+            "--password-env",
+            "LRS_PASSWORD",
+            "--from-now",
+        ]
+    )
+    assert ok.exit_code == 0, ok.output
+    assert status(runner)["target"] == "regional"
+    removed = runner.invoke(
+        args=["xapi", "remove-target", "--tenant", "st-marys", "--name", "regional"]
+    )
+    assert removed.exit_code == 0
+    listing = runner.invoke(args=["xapi", "forwarding-status", "--format", "json"])
+    assert json.loads(listing.output) == []
