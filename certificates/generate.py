@@ -2,10 +2,10 @@
 attempt with credit of the generated learners, written in bulk.
 
 Each is the same snapshot :func:`certificates.services.issue_certificate` takes (wording,
-design, names; a learner whose LMS sent no name waits to confirm one), minus two costly
-things made later on demand: the PDF (rendered on first download or export, as after
-a restore) and the signed Open Badges credential, which RS256 with a 3072-bit key would
-make the slowest part of a run by far (about 5 ms each). The made-up records are marked
+design, names; a learner whose LMS sent no name waits to confirm one), without two costly
+things: the PDF, rendered on first download or export as after a restore, and the signed
+Open Badges credential, left out of made-up certificates because RS256 with a 3072-bit
+key (about 5 ms each) would make it the slowest part of a run by far. The run is marked
 in the audit log.
 """
 

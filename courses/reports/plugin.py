@@ -20,3 +20,17 @@ def init_reports(plugin: Plugin, app: Flask) -> None:
     add_nav_item(app, NavItem(55, "My record", "reports.my_record", frozenset({Role.LEARNER})))
     signals.demo_generating.connect(generate.on_demo_generating, sender=app)
     signals.course_completed.connect(rollups.on_course_completed, sender=app)
+    signals.demo_loading.connect(on_demo_loading, sender=app)
+
+
+def on_demo_loading(sender: Flask, event: signals.DemoEvent) -> None:
+    base = event.base_url.rstrip("/")
+    event.messages.append(
+        f"Reports: launch as Sam (education department) from {base}/demo-lms/ and choose "
+        f"Reports, or open {base}/reports/ : completions by month, course and unit, "
+        "learners' credit and transcripts, the catalog and required courses, CSV and "
+        "certificate exports. `make demo` adds made-up learners for it to count "
+        "(`shiftwell demo generate`). A hospital administrator without an LMS: "
+        "`shiftwell users add-admin EMAIL --tenant demo-hospital`, then log in at "
+        f"{base}/login."
+    )

@@ -79,7 +79,7 @@ def rebuild(tenant_id: int) -> tuple[int, int]:
     passed = func.sum(case((Attempt.passed.is_(True), 1), else_=0))
     scored = Attempt.score_max > 0
     completed = [Attempt.tenant_id == tenant_id, Attempt.completed_at.is_not(None)]
-    courses = db.session.execute(
+    db.session.execute(
         insert(CourseDay).from_select(
             [
                 "tenant_id",
@@ -116,7 +116,7 @@ def rebuild(tenant_id: int) -> tuple[int, int]:
     # One expression object in SELECT and GROUP BY: PostgreSQL matches them by their text,
     # bind parameters included.
     unit = func.coalesce(Attempt.lms_context_id, literal_column(str(NO_UNIT)))
-    units = db.session.execute(
+    db.session.execute(
         insert(UnitDay).from_select(
             ["tenant_id", "day", "lms_context_id", "completions", "passed"],
             select(literal(tenant_id), day, unit, func.count(), passed)
@@ -124,4 +124,8 @@ def rebuild(tenant_id: int) -> tuple[int, int]:
             .group_by(day, unit),
         )
     )
-    return courses.rowcount, units.rowcount
+    # INSERT ... SELECT reports no row count on every driver: count what is there.
+    return (
+        db.session.scalar(select(func.count()).where(CourseDay.tenant_id == tenant_id)) or 0,
+        db.session.scalar(select(func.count()).where(UnitDay.tenant_id == tenant_id)) or 0,
+    )

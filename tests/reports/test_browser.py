@@ -47,7 +47,11 @@ def test_dashboard_and_its_pages_pass_axe_and_read_at_320px(
             context="icu",
         )
     context = lms_course(
-        app, ward, "ward-4b", "Ward 4B: Cardiology and Respiratory", roster=ward.learners,
+        app,
+        ward,
+        "ward-4b",
+        "Ward 4B: Cardiology and Respiratory",
+        roster=ward.learners,
         extra=(("s-9", "Robin Never"),),
     )
     require(app, context, reset, days_ago(3).date())
