@@ -32,6 +32,7 @@ demo: export SHIFTWELL_BASE_URL = http://$(HOST):$(PORT)
 demo: install
 	$(BIN)/shiftwell db upgrade
 	$(BIN)/shiftwell demo load
+	$(BIN)/shiftwell demo generate --learners 120 --courses 6 --attempts 900 --units 4 --once
 	@echo
 	@echo "Shiftwell demo: http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
 	@echo

@@ -36,3 +36,12 @@ def get_partner_logo(slug: str) -> Any | None:
     except ImportError:
         return None
     return api.get_partner_logo(slug)
+
+
+def completions(tenant_id: int, **filters: Any) -> list[Any]:
+    """``courses.api.completions``: a tenant's completed attempts; empty without a catalog."""
+    try:
+        from courses import api
+    except ImportError:
+        return []
+    return list(api.completions(tenant_id, **filters))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import StringField, SubmitField
+from wtforms import DateField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
 
@@ -19,3 +19,11 @@ class NameForm(FlaskForm):
         render_kw={"autocomplete": "name", "spellcheck": "false"},
     )
     submit = SubmitField("Issue my certificate")
+
+
+class ExportForm(FlaskForm):
+    """A zip of the hospital's certificates issued between two days (both included)."""
+
+    date_from = DateField("Issued from", validators=[DataRequired("Enter the first day.")])
+    date_to = DateField("Issued until (included)", validators=[DataRequired("Enter the last day.")])
+    submit = SubmitField("Make the zip")

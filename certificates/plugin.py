@@ -22,7 +22,15 @@ class CertificatesPlugin(Plugin):
     """
 
     def init_app(self, app: Flask) -> None:
-        from certificates import cli, exports, models, services, views  # noqa: F401
+        from certificates import (  # noqa: F401  # portal: its routes join views.bp
+            cli,
+            exports,
+            generate,
+            models,
+            portal,
+            services,
+            views,
+        )
 
         app.config.setdefault("CERTIFICATES_PDF_VARIANT", "pdf/a-3b")
         app.config.setdefault("CERTIFICATES_SIGNING_KEY", None)
@@ -38,6 +46,8 @@ class CertificatesPlugin(Plugin):
         registry.register(exports.EXPORT_TOPIC, exports.run_export_message)
         signals.course_completed.connect(services.on_course_completed, sender=app)
         signals.demo_loading.connect(_demo_messages, sender=app)
+        signals.demo_generating.connect(generate.on_demo_generating, sender=app)
+        portal.init_portal(self, app)
         add_nav_item(
             app,
             NavItem(

@@ -7,6 +7,8 @@ contracts between the packages; change only with all of them.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,3 +114,70 @@ def get_partner_logo(slug: str) -> PartnerLogo | None:
     if partner is None or partner.logo is None:
         return None
     return PartnerLogo(partner.logo, partner.logo_media_type or "image/png")
+
+
+# -- progress, for the education department's pages in other packages --------------------
+
+
+@dataclass(frozen=True)
+class CourseStanding:
+    """Where one learner stands with one course, across all their attempts at it."""
+
+    user_id: int
+    course_slug: str
+    state: str  # "in_progress" | "passed" | "not_passed"
+    started_at: dt.datetime  # of the first attempt
+    completed_at: dt.datetime | None  # of the first passing attempt, else the latest completion
+    score_scaled: float | None  # of that attempt
+
+
+def course_standings(
+    tenant_id: int, course_slug: str, user_ids: Collection[int] | None = None
+) -> dict[int, CourseStanding]:
+    """user id → standing, for everyone of the tenant (or of ``user_ids``) who has started
+    the course; someone missing from the result has not started it.
+
+    A learner who passed once has passed for good (``passed``, with the first passing
+    date), whatever they did later; otherwise their latest attempt decides.
+    """
+    return {
+        standing.user_id: standing
+        for standing in _reports_api().course_standings(tenant_id, course_slug, user_ids)
+    }
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One completed attempt (passed or not), for exports and records in other packages."""
+
+    user_id: int
+    course_slug: str
+    course_version: str
+    registration: str  # the attempt's UUID (xAPI context.registration)
+    completed_at: dt.datetime
+    passed: bool
+    score_scaled: float | None
+    credit: CreditInfo | None  # the version's credit, if it carries any
+
+
+def completions(
+    tenant_id: int,
+    *,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    passed_only: bool = False,
+    with_credit_only: bool = False,
+) -> Iterator[Completion]:
+    """A tenant's completed attempts in [since, until), oldest first, streamed in batches."""
+    return _reports_api().completions(tenant_id, since, until, passed_only, with_credit_only)
+
+
+def course_titles(slugs: Collection[str]) -> dict[str, str]:
+    """slug → title of its latest version, in one query (unknown slugs are left out)."""
+    return _reports_api().course_titles(slugs)
+
+
+def _reports_api() -> Any:
+    from courses.reports import api
+
+    return api

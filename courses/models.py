@@ -27,6 +27,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    text,
 )
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
@@ -212,6 +213,37 @@ class HiddenCourse(TenantScoped, db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class LmsContext(TenantScoped, db.Model):
+    """An LMS course shell (LTI context: often a hospital unit) attempts were started from.
+
+    Courses learns of it from ``launch_completed`` and keeps just enough to group its own
+    reports by unit; the LMS roster and links are lti's (``lti.api``).
+    """
+
+    __tablename__ = "courses_lms_context"
+    __table_args__ = (
+        UniqueConstraint(
+            "tenant_id",
+            "issuer",
+            "deployment_id",
+            "context_id",
+            name="uq_courses_lms_context_lms_id",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(255))
+    deployment_id: Mapped[str] = mapped_column(String(255))
+    context_id: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def display_title(self) -> str:
+        return self.title or f"LMS course {self.context_id}"
+
+
 class AttemptStatus(enum.StrEnum):
     IN_PROGRESS = "in_progress"
     COMPLETED = "completed"
@@ -227,6 +259,21 @@ class Attempt(TenantScoped, db.Model):
     __tablename__ = "courses_attempt"
     __table_args__ = (
         Index("ix_courses_attempt_learner_course", "tenant_id", "user_id", "course_id"),
+        # Reports: who completed in a period, read from the index alone on PostgreSQL.
+        Index(
+            "ix_courses_attempt_tenant_completed",
+            "tenant_id",
+            "completed_at",
+            postgresql_include=["user_id", "passed", "version_id"],
+        ),
+        # Reports: attempts in progress now (a small share of all attempts).
+        Index(
+            "ix_courses_attempt_in_progress",
+            "tenant_id",
+            "course_id",
+            postgresql_where=text("status = 'in_progress'"),
+            sqlite_where=text("status = 'in_progress'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -261,6 +308,10 @@ class Attempt(TenantScoped, db.Model):
     last_active_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     suspended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: The LMS course (unit) the learner launched from when the attempt started.
+    lms_context_id: Mapped[int | None] = mapped_column(
+        ForeignKey("courses_lms_context.id", ondelete="SET NULL"), index=True
+    )
 
     version: Mapped[CourseVersion] = relationship(lazy="joined")
     responses: Mapped[list[StepResponse]] = relationship(
@@ -288,6 +339,8 @@ class StepResponse(TenantScoped, db.Model):
     __tablename__ = "courses_step_response"
     __table_args__ = (
         UniqueConstraint("attempt_id", "step_id", name="uq_courses_step_response_attempt_step"),
+        # Reports: a hospital's answers in a period (the private aggregates).
+        Index("ix_courses_step_response_tenant_updated", "tenant_id", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

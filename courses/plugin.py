@@ -38,8 +38,10 @@ class CoursesPlugin(Plugin):
         signals.launch_completed.connect(on_launch_completed, sender=app)
         signals.demo_loading.connect(on_demo_loading, sender=app)
         from courses import partners
+        from courses.reports.plugin import init_reports
 
         partners.init_app(app, self)
+        init_reports(self, app)
 
 
 def render_home_panel(**context: Any) -> str:
@@ -63,8 +65,9 @@ def render_home_panel(**context: Any) -> str:
 
 
 def on_launch_completed(sender: Flask, event: signals.LaunchEvent) -> None:
-    from courses import services
+    from courses import lms_contexts, services
 
+    lms_contexts.record_launch(event)
     services.suspend_other_sessions(
         event.learner.user_id, event.learner.tenant_id, event.learner.session_id
     )

@@ -655,8 +655,17 @@ def credit_of(version: CourseVersion) -> dict[str, Any] | None:
 # -- attempts ---------------------------------------------------------------------------
 
 
-def start_attempt(tenant: Tenant, user: User, slug: str, session_id: str | None) -> Attempt:
-    """Start a new attempt on the latest version, or return the one in progress."""
+def start_attempt(
+    tenant: Tenant,
+    user: User,
+    slug: str,
+    session_id: str | None,
+    lms_context_id: int | None = None,
+) -> Attempt:
+    """Start a new attempt on the latest version, or return the one in progress.
+
+    ``lms_context_id``: the LMS course (unit) the learner launched from, for reports.
+    """
     page = course_page(tenant, user, slug)
     if page.current is not None:
         return page.current
@@ -671,6 +680,7 @@ def start_attempt(tenant: Tenant, user: User, slug: str, session_id: str | None)
         number=len(page.attempts) + 1,
         session_id=session_id,
         current_position=1,
+        lms_context_id=lms_context_id,
     )
     db.session.add(attempt)
     db.session.flush()

@@ -21,7 +21,7 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from courses import markdown, services
+from courses import lms_contexts, markdown, services
 from courses.steps import StepView
 from lms_core import auth
 from lms_core.extensions import db
@@ -73,7 +73,10 @@ def course(slug: str) -> str:
 @bp.post("/<slug>/start")
 @auth.login_required
 def start(slug: str) -> Response:
-    attempt = services.start_attempt(_tenant(), current_user, slug, auth.session_id())
+    tenant = _tenant()
+    attempt = services.start_attempt(
+        tenant, current_user, slug, auth.session_id(), lms_contexts.session_context_id(tenant.id)
+    )
     db.session.commit()
     return redirect(_step_url(slug, attempt.registration, attempt.current_position))
 

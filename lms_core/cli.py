@@ -17,7 +17,7 @@ from typing import Any
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from lms_core import outbox, schema, signals
 from lms_core.db import utcnow
@@ -279,7 +279,9 @@ def users_add_operator(email: str, password: str) -> None:
         raise InvalidInput(f"{email!r} is not an e-mail address.")
     if len(password) < 12:
         raise InvalidInput("The password must have at least 12 characters.")
-    if db.session.scalar(select(User.id).where(User.email == email, User.tenant_id.is_(None))):
+    if db.session.scalar(
+        select(User.id).where(func.lower(User.email) == email, User.password_hash.is_not(None))
+    ):
         raise Conflict(f"A local account for {email} already exists.")
     user = User(email=email, password_hash=auth.hash_password(password), name=email)
     user.grant(Role.OPERATOR)
@@ -288,6 +290,46 @@ def users_add_operator(email: str, password: str) -> None:
     audit.record("user.operator_added", target_type="user", target_id=user.id, email=email)
     db.session.commit()
     click.echo(f"Operator {email} added.")
+
+
+@users_group.command("add-admin")
+@click.argument("email")
+@click.option("--tenant", "tenant_slug", required=True, help="The hospital (tenant slug).")
+@click.option("--name", default=None, help="The name shown in the audit log (default: EMAIL).")
+@click.password_option(help="At least 12 characters; prompted for if not given.")
+@with_appcontext
+def users_add_admin(email: str, tenant_slug: str, name: str | None, password: str) -> None:
+    """Create an education-department administrator of one hospital who logs in at /login.
+
+    For hospitals whose LMS launches nobody as Administrator: the account sees that
+    hospital's reports and manages its catalog, exactly like an LTI administrator.
+    """
+    from lms_core import audit, auth
+
+    tenant = get_tenant(tenant_slug)
+    email = email.strip().lower()
+    if "@" not in email:
+        raise InvalidInput(f"{email!r} is not an e-mail address.")
+    if len(password) < 12:
+        raise InvalidInput("The password must have at least 12 characters.")
+    # One local account per e-mail address, whatever it is for: /login finds it by e-mail.
+    taken = select(User.id).where(func.lower(User.email) == email, User.password_hash.is_not(None))
+    if db.session.scalar(taken):
+        raise Conflict(f"A local account for {email} already exists.")
+    user = User(
+        tenant_id=tenant.id,
+        email=email,
+        password_hash=auth.hash_password(password),
+        name=(name or "").strip() or email,
+    )
+    user.grant(Role.ADMINISTRATOR)
+    db.session.add(user)
+    db.session.flush()
+    audit.record(
+        "user.admin_added", tenant=tenant, target_type="user", target_id=user.id, email=email
+    )
+    db.session.commit()
+    click.echo(f"Administrator {email} of {tenant.slug} added; log in at /login.")
 
 
 # -- background work --------------------------------------------------------------------
@@ -395,6 +437,77 @@ def demo_load() -> None:
     signals.demo_loading.send(current_app._get_current_object(), event=event)
     db.session.commit()
     click.echo(f"Demo data loaded at {utcnow():%Y-%m-%d %H:%M} UTC.")
+    for line in event.messages:
+        click.echo(line)
+
+
+@demo_group.command("generate")
+@click.option("--learners", type=click.IntRange(1, 1_000_000), required=True, help="New learners.")
+@click.option(
+    "--courses",
+    type=click.IntRange(0, 10_000),
+    required=True,
+    help="New made-up courses (0: only the courses already imported).",
+)
+@click.option(
+    "--attempts",
+    type=click.IntRange(0, 50_000_000),
+    default=None,
+    help="Attempts over all learners and courses [default: 25 per learner].",
+)
+@click.option("--tenant", "tenant_slug", default=DEMO_TENANT, show_default=True)
+@click.option("--units", type=click.IntRange(1, 500), default=None, help="LMS courses (units).")
+@click.option("--months", type=click.IntRange(1, 120), default=24, show_default=True)
+@click.option("--seed", type=int, default=None, help="Repeat a run exactly.")
+@click.option("--no-certificates", is_flag=True, help="Do not issue certificates.")
+@click.option("--once", is_flag=True, help="Do nothing if this tenant has generated learners.")
+@with_appcontext
+def demo_generate(
+    learners: int,
+    courses: int,
+    attempts: int | None,
+    tenant_slug: str,
+    units: int | None,
+    months: int,
+    seed: int | None,
+    no_certificates: bool,
+    once: bool,
+) -> None:
+    """Generate a hospital's worth of made-up learners and activity, in bulk.
+
+    Creates the learners here, then every plugin adds its part (LMS rosters, courses,
+    attempts, certificates) through the ``demo_generating`` signal, in one transaction.
+    For demos and benchmarks only: never in production.
+    """
+    from lms_core import generate
+
+    if current_app.config["ENV"] == "production":
+        raise UserError("Made-up data is never generated in production mode.")
+    tenant = db.session.scalar(select(Tenant).where(Tenant.slug == tenant_slug))
+    if tenant is None:
+        if tenant_slug != DEMO_TENANT:
+            get_tenant(tenant_slug)  # the usual "no tenant" error, naming the known ones
+        tenant = create_tenant(DEMO_TENANT, "Riverside General Hospital (demo)")
+    if once and generate.has_generated_learners(tenant):
+        click.echo(f"{tenant.slug} already has generated learners; nothing to do.")
+        return
+    started = utcnow()
+    event = generate.generate(
+        tenant,
+        learners=learners,
+        courses=courses,
+        attempts=learners * 25 if attempts is None else attempts,
+        units=units,
+        months=months,
+        seed=seed,
+        certificates=not no_certificates,
+    )
+    db.session.commit()
+    seconds = (utcnow() - started).total_seconds()
+    click.echo(
+        f"Generated {learners} learners in {len(event.units)} units for {tenant.slug} "
+        f"(seed {event.seed}) in {seconds:.0f} s."
+    )
     for line in event.messages:
         click.echo(line)
 

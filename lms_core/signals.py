@@ -50,6 +50,14 @@ certificate_revoked = _signals.signal("certificate-revoked")
 tenant_created = _signals.signal("tenant-created")
 #: ``shiftwell demo load`` runs; each plugin adds its demo data (``event``: :class:`DemoEvent`).
 demo_loading = _signals.signal("demo-loading")
+#: ``shiftwell demo generate`` runs: sent once per stage of :data:`GENERATE_STAGES`; each
+#: plugin bulk-inserts its part of a made-up hospital (``event``: :class:`GenerateEvent`).
+demo_generating = _signals.signal("demo-generating")
+
+#: The order ``demo_generating`` is sent in: "activity" (LMS rosters, courses, attempts:
+#: everything built from the event's plan alone), then "records" (what needs the activity
+#: and the courses made in it, e.g. certificates for passed attempts, required courses).
+GENERATE_STAGES = ("activity", "records")
 
 
 @dataclass(frozen=True)
@@ -175,4 +183,44 @@ class TenantEvent:
 class DemoEvent:
     tenant_id: int
     base_url: str
+    messages: list[str] = field(default_factory=list)  # what to print for the user
+
+
+@dataclass(frozen=True)
+class GeneratedUnit:
+    """A hospital unit as the LMS knows it: a course shell (LTI context) with a roster."""
+
+    context_id: str
+    title: str
+    label: str
+
+
+@dataclass(frozen=True)
+class GeneratedLearner:
+    user_id: int
+    subject: str  # the LTI ``sub`` the core gave the made-up account
+    unit: int  # index into :attr:`GenerateEvent.units`
+
+
+@dataclass(frozen=True)
+class GenerateEvent:
+    """The plan of ``shiftwell demo generate``, the same for every plugin.
+
+    The core has created the learners' accounts (``issuer`` + ``subject``); plugins add
+    their rows for them in bulk, in the sender's transaction, drawing from a random
+    generator seeded with ``seed`` so that a run can be repeated exactly.
+    """
+
+    tenant_id: int
+    stage: str  # one of GENERATE_STAGES
+    issuer: str  # the made-up LMS the learners come from
+    deployment_id: str
+    units: tuple[GeneratedUnit, ...]
+    learners: tuple[GeneratedLearner, ...]
+    courses: int  # new courses to make
+    attempts: int  # attempts to spread over the learners and every course
+    seed: int
+    start: dt.datetime  # activity is spread over [start, end]
+    end: dt.datetime
+    certificates: bool = True  # issue certificates for passed attempts with credit
     messages: list[str] = field(default_factory=list)  # what to print for the user

@@ -78,12 +78,15 @@ def healthz() -> tuple[dict[str, Any], int]:
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("10 per minute; 50 per hour", methods=["POST"])
 def login() -> Any:
-    """Local accounts: partner authors and operators. Clinicians come in from their LMS."""
+    """Local accounts: partner authors, operators and hospital administrators (bound to
+    their tenant). Clinicians come in from their LMS."""
     form = LoginForm()
     if form.validate_on_submit():
         email = (form.email.data or "").strip().lower()
+        # A local account is one with a password: LMS users never have one, even when
+        # their LMS sends the same e-mail address.
         user = db.session.scalar(
-            select(User).where(func.lower(User.email) == email, User.tenant_id.is_(None))
+            select(User).where(func.lower(User.email) == email, User.password_hash.is_not(None))
         )
         if (
             user is not None

@@ -44,3 +44,27 @@ def search(
 
 def available() -> bool:
     return _api() is not None
+
+
+def course_standings(tenant_id: int, slug: str, user_ids: list[int]) -> dict[int, Any]:
+    """user id → ``courses.api.CourseStanding`` for those of ``user_ids`` who started it."""
+    api = _api()
+    if api is None or not user_ids:
+        return {}
+    return dict(api.course_standings(tenant_id, slug, user_ids))
+
+
+def all_standings(tenant_id: int, slug: str) -> list[Any]:
+    """``courses.api.CourseStanding`` of everyone of the tenant who started the course."""
+    api = _api()
+    if api is None:
+        return []
+    return list(api.course_standings(tenant_id, slug).values())
+
+
+def course_titles(slugs: Any) -> dict[str, str]:
+    """slug → title of the latest version, for the known ones of ``slugs``."""
+    api = _api()
+    if api is None:
+        return {}
+    return dict(api.course_titles(list(slugs)))

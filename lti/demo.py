@@ -71,8 +71,14 @@ PEOPLE = {
         "given_name": "Sam",
         "family_name": "Okafor",
         "email": "sam.okafor@riverside.example",
-        "roles": [LIS + "membership#Instructor", LIS + "institution/person#Staff"],
-        "what": "education department (instructor)",
+        # The hospital's education department: instructor of the course shell and an
+        # administrator of the LMS, so the reports show every unit of the demo hospital.
+        "roles": [
+            LIS + "membership#Instructor",
+            LIS + "institution/person#Staff",
+            LIS + "institution/person#Administrator",
+        ],
+        "what": "education department (instructor, administrator)",
     },
     "jordan": {
         "sub": "riverside-user-1002",

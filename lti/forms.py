@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms import (
+    DateField,
+    HiddenField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -103,3 +110,18 @@ class RegisterForm(FlaskForm):
     tenant = HiddenField()
     signature = HiddenField(validators=[DataRequired()])
     submit = SubmitField("Register Shiftwell with this LMS")
+
+
+class AssignmentForm(FlaskForm):
+    """Make a course required for an LMS course by a due date (choices set by the view)."""
+
+    context = SelectField(
+        "LMS course", coerce=int, validators=[DataRequired("Choose the LMS course.")]
+    )
+    course = SelectField("Course", validators=[DataRequired("Choose the course.")])
+    due_on = DateField("Due date", validators=[DataRequired("Enter the due date.")])
+    submit = SubmitField("Make required")
+
+
+class RemoveAssignmentForm(FlaskForm):
+    submit = SubmitField("Remove")

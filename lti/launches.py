@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, session, url_for
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from lms_core import auth, signals
 from lms_core.db import utcnow
@@ -16,7 +16,7 @@ from lms_core.errors import Forbidden
 from lms_core.extensions import db
 from lms_core.models import Role, User
 from lti import catalog
-from lti.models import Context, Deployment, Launch, Registration, ResourceLink
+from lti.models import Context, Deployment, Launch, Membership, Registration, ResourceLink
 from lti.tool import (
     AGS_ENDPOINT,
     CONTEXT,
@@ -102,6 +102,7 @@ def complete_launch(
         slug, redirect_to, notice = _target(claims, link)
 
     db.session.flush()
+    _link_roster_entries(user, deployment)
     sid = auth.start_session(user, kind="lti")
     if message_type == DEEP_LINKING_REQUEST:
         session[DEEP_LINK_SESSION_KEY] = [launch_id]
@@ -143,6 +144,23 @@ def complete_launch(
         slug or redirect_to,
     )
     return LaunchResult(user.id, tenant_id, redirect_to, slug, notice)
+
+
+def _link_roster_entries(user: User, deployment: Deployment) -> None:
+    """Roster entries (NRPS) of this person read before their first launch now name their
+    account: from now on they count as having opened Shiftwell."""
+    contexts = select(Context.id).where(Context.deployment_pk == deployment.id)
+    db.session.execute(
+        update(Membership)
+        .where(
+            Membership.tenant_id == user.tenant_id,
+            Membership.subject == user.subject,
+            Membership.user_id.is_(None),
+            Membership.context_pk.in_(contexts),
+        )
+        .values(user_id=user.id)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _text(value: Any, limit: int) -> str | None:

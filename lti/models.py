@@ -18,7 +18,7 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Date, Enum, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms_core.db import JSONType, UTCDateTime, utcnow
@@ -258,6 +258,8 @@ class Membership(TenantScoped, db.Model):
     family_name: Mapped[str | None] = mapped_column(String(100))
     email: Mapped[str | None] = mapped_column(String(254))
     roles: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    #: Learner among ``roles``: kept as a column so rosters can be counted in SQL.
+    is_learner: Mapped[bool] = mapped_column(default=False, server_default=false())
     status: Mapped[str] = mapped_column(String(16), default="Active")
     synced_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -265,6 +267,45 @@ class Membership(TenantScoped, db.Model):
     def display_name(self) -> str:
         full = " ".join(p for p in (self.given_name, self.family_name) if p)
         return self.name or full or self.email or f"LMS user {self.subject}"
+
+
+class Assignment(TenantScoped, db.Model):
+    """A course the education department made required for an LMS course, by a due date."""
+
+    __tablename__ = "lti_assignment"
+    __table_args__ = (
+        UniqueConstraint("context_pk", "course_slug", name="uq_lti_assignment_course"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    context_pk: Mapped[int] = mapped_column(
+        ForeignKey("lti_context.id", ondelete="CASCADE"), index=True
+    )
+    course_slug: Mapped[str] = mapped_column(String(100))
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    context: Mapped[Context] = relationship(lazy="joined")
+
+
+class AssignmentPass(db.Model):
+    """A learner of the hospital passed a required course (when, first): kept by lti from
+    ``course_completed`` so that counting who is overdue needs no call per learner."""
+
+    __tablename__ = "lti_assignment_pass"
+
+    assignment_id: Mapped[int] = mapped_column(
+        ForeignKey("lti_assignment.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    passed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
 class ScoreStatus(enum.StrEnum):

@@ -19,7 +19,8 @@ class LtiPlugin(Plugin):
     """
 
     def init_app(self, app: Flask) -> None:
-        from lti import ags, cli, demo, models, roster, views  # noqa: F401 - models: tables
+        from lti import ags, cli, demo, models, portal, roster, views  # noqa: F401 - models: tables
+        from lti import generate as lti_generate
         from lti.http import DEFAULT_TIMEOUT, KeySetCache
         from lti.tool import TokenCache
 
@@ -36,6 +37,8 @@ class LtiPlugin(Plugin):
         signals.course_completed.connect(ags.on_course_completed, sender=app)
         signals.progress_changed.connect(ags.on_progress_changed, sender=app)
         signals.demo_loading.connect(demo.on_demo_loading, sender=app)
+        signals.demo_generating.connect(lti_generate.on_demo_generating, sender=app)
+        portal.init_portal(self, app)
         add_nav_item(
             app,
             NavItem(

@@ -18,6 +18,7 @@ from lms_core.db import utcnow
 from lms_core.errors import InvalidInput
 from lms_core.extensions import db
 from lms_core.models import User
+from lti import assignments
 from lti.errors import PlatformUnavailable
 from lti.models import Context, Membership
 from lti.tool import service_connector
@@ -118,6 +119,7 @@ def sync_roster(context: Context) -> SyncResult:
         row.email = _text(member.get("email"), 254)
         roles = member.get("roles")
         row.roles = [r for r in roles if isinstance(r, str)] if isinstance(roles, list) else []
+        row.is_learner = is_learner(row.roles)
         status = member.get("status")
         row.status = status if status in STATUSES else "Active"
         row.synced_at = now
@@ -129,6 +131,8 @@ def sync_roster(context: Context) -> SyncResult:
     context = db.session.get(Context, context_pk)
     assert context is not None
     context.roster_synced_at = now
+    db.session.flush()
+    assignments.refresh_passes(context)
     audit.record(
         "lti.roster_synced",
         tenant=tenant_id,
@@ -144,3 +148,8 @@ def sync_roster(context: Context) -> SyncResult:
 
 def _text(value: Any, limit: int) -> str | None:
     return value.strip()[:limit] if isinstance(value, str) and value.strip() else None
+
+
+def is_learner(roles: list[str]) -> bool:
+    """A Learner membership role, in the full or the deprecated short form (LTI 1.3 §A.2)."""
+    return any(r.endswith("#Learner") or r == "Learner" for r in roles)

@@ -35,7 +35,7 @@ from lms_core.errors import Forbidden, NotFound, ShiftwellError
 from lms_core.extensions import csrf, db, limiter
 from lms_core.models import Role, Tenant, User
 from lms_core.security import cookie_options
-from lti import catalog, keys, registrations, roster
+from lti import assignments, catalog, keys, registrations, roster
 from lti import deep_linking as dl_service
 from lti.dynamic_registration import (
     ShiftwellDynamicRegistration,
@@ -317,13 +317,7 @@ def deep_linking(launch_id: str) -> Any:
 def _visible_contexts() -> Any:
     """Administrators see every LMS course of their hospital; instructors those they
     launched from as instructors."""
-    stmt = Context.for_tenant(current_user.tenant_id)
-    if not current_user.has_role(Role.ADMINISTRATOR):
-        launched = select(Launch.context_pk).where(
-            Launch.tenant_id == current_user.tenant_id, Launch.user_id == current_user.id
-        )
-        stmt = stmt.where(Context.id.in_(launched))
-    return stmt
+    return assignments.visible_contexts(current_user)
 
 
 def _context_or_404(context_pk: int) -> Context:

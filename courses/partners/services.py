@@ -343,8 +343,11 @@ def find_invitation(token: str) -> PartnerInvitation:
 
 
 def existing_account(email: str) -> User | None:
+    # Any local account (one with a password: operators, authors, hospital administrators
+    # of `users add-admin`): /login finds accounts by e-mail among these, so an address
+    # must name one of them only.
     return db.session.scalar(
-        select(User).where(func.lower(User.email) == email.lower(), User.tenant_id.is_(None))
+        select(User).where(func.lower(User.email) == email.lower(), User.password_hash.is_not(None))
     )
 
 

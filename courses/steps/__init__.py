@@ -192,6 +192,9 @@ class StepType:
     private: ClassVar[bool] = False
     #: Whether a step of this type must be done to complete the course, unless it says.
     required_by_default: ClassVar[bool] = True
+    #: For private step types with fixed answers: the response key whose values reports
+    #: may count across a group of people (with :meth:`aggregate_labels`); None: none.
+    aggregate_field: ClassVar[str | None] = None
 
     def check(self, data: dict[str, Any], ctx: CheckContext) -> None:
         """Checks the schema cannot express (exactly one right answer, assets exist...)."""
@@ -217,6 +220,10 @@ class StepType:
     def answerable(self, config: Mapping[str, Any], response: Mapping[str, Any] | None) -> bool:
         """Whether the step still takes an answer (a knowledge check answered once does not)."""
         return True
+
+    def aggregate_labels(self, config: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """(stored value of ``aggregate_field``, label) for each possible answer, in order."""
+        return []
 
     def render(self, view: StepView) -> Markup:
         return Markup(render_template(self.template, view=view, step_type=self))  # noqa: S704

@@ -40,6 +40,7 @@ def test_the_built_in_step_types_come_from_entry_points():
         "knowledge_check",
         "guided_practice",
         "scenario",
+        "wellbeing_check",
     }
 
 
