@@ -32,7 +32,9 @@ demo: export SHIFTWELL_BASE_URL = http://$(HOST):$(PORT)
 demo: install
 	$(BIN)/shiftwell db upgrade
 	$(BIN)/shiftwell demo load
-	$(BIN)/shiftwell demo generate --learners 120 --courses 6 --attempts 900 --units 4 --once
+	@# Made-up learners and their activity on the demo courses (no made-up courses: the
+	@# clinician's catalog shows only real ones), once, for the reports to count.
+	$(BIN)/shiftwell demo generate --learners 120 --courses 0 --attempts 900 --units 4 --once
 	@echo
 	@echo "Shiftwell demo: http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
 	@echo

@@ -113,6 +113,8 @@ def answers_for(app: Flask, slug: str, right: bool = True) -> dict[int, dict[str
                 plan[step.position] = {"action": "save", "text": "I noticed my shoulders drop."}
             elif step.type == "scenario":
                 plan[step.position] = {"action": "choose", "scenario": config}
+            elif step.type == "wellbeing_check":
+                plan[step.position] = {"action": "save", "value": "3"}
             else:
                 plan[step.position] = {"action": "continue"}
         return plan

@@ -52,6 +52,12 @@ def walk_in_browser(app, page, live_server, learner, slug: str) -> list[str]:
                 "Calmer than before."
             )
             page.get_by_role("button", name="Save and continue").click()
+        elif kind == "wellbeing_check":
+            page.get_by_role("button", name="Save and continue").click()
+            expect(page.get_by_role("alert")).to_be_visible()  # nothing chosen yet
+            check(page)
+            page.get_by_label(page.locator("label[for=value-3]").inner_text()).check()
+            page.get_by_role("button", name="Save and continue").click()
         elif kind == "guided_practice":
             timer = page.get_by_role("timer")
             expect(timer).to_be_visible()  # practice.js took over from the CSS fallback
@@ -87,7 +93,7 @@ def test_a_clinician_walks_the_reset_course_on_a_phone(
 def test_a_clinician_walks_the_scenario_course_on_a_phone(app, phone_page, live_server, learner):
     import_course(app, EXAMPLES / "emotions-on-the-ward")
     kinds = walk_in_browser(app, phone_page, live_server, learner, "emotions-on-the-ward")
-    assert "scenario" in kinds
+    assert {"scenario", "wellbeing_check"} <= set(kinds)
 
 
 def to_the_practice(app, context, live_server, learner, course) -> Any:
