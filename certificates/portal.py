@@ -14,11 +14,11 @@ from certificates import api as certificates_api
 from certificates import exports, wording
 from certificates.forms import ExportForm
 from certificates.views import bp
-from lms_core.auth import require_tenant, roles_required
+from lms_core.auth import is_hospital_staff, require_tenant, roles_required
 from lms_core.db import utcnow
 from lms_core.errors import InvalidInput
 from lms_core.extensions import db
-from lms_core.models import STAFF_ROLES, User
+from lms_core.models import STAFF_ROLES
 
 #: How many of the latest exports the dashboard lists.
 RECENT_EXPORTS = 5
@@ -55,19 +55,10 @@ def request_export() -> Any:
     return render_template("certificates/export_form.html", form=form), 400
 
 
-def _staff(user: Any) -> bool:
-    return (
-        isinstance(user, User)
-        and user.is_authenticated
-        and user.tenant_id is not None
-        and user.has_role(*STAFF_ROLES)
-    )
-
-
 def dashboard_panel(tenant: Any = None, user: Any = None, period: Any = None, **_: Any) -> str:
     """The zip export of a date range (the period's dates to start with), and the latest
     exports with their download links."""
-    if tenant is None or not _staff(user) or user.tenant_id != tenant.id:
+    if tenant is None or not is_hospital_staff(user) or user.tenant_id != tenant.id:
         return ""
     today = utcnow().date()
     since = getattr(period, "since", None) or today.replace(month=1, day=1)

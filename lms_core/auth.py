@@ -18,7 +18,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms_core.db import utcnow
 from lms_core.extensions import db, login_manager
-from lms_core.models import Role, Tenant, User
+from lms_core.models import STAFF_ROLES, Role, Tenant, User
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -68,6 +68,18 @@ def require_tenant() -> Tenant:
     if tenant is None:
         abort(403)
     return tenant
+
+
+def is_hospital_staff(user: Any) -> bool:
+    """An education department member of one hospital: an instructor or administrator bound
+    to a tenant. Panels that plugins add to staff pages ask this before showing anything,
+    since they render on pages whose own checks they cannot see."""
+    return (
+        isinstance(user, User)
+        and user.is_authenticated
+        and user.tenant_id is not None
+        and user.has_role(*STAFF_ROLES)
+    )
 
 
 def roles_required(*roles: Role, kind: str | None = None) -> Callable[[F], F]:

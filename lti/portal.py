@@ -12,7 +12,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from lms_core import signals
-from lms_core.auth import roles_required
+from lms_core.auth import is_hospital_staff, roles_required
 from lms_core.db import utcnow
 from lms_core.errors import InvalidInput
 from lms_core.extensions import db
@@ -119,19 +119,10 @@ def _transcript_url(user_id: int | None) -> str | None:
 # -- panels on other packages' pages --------------------------------------------------------
 
 
-def _staff(user: Any) -> bool:
-    return (
-        isinstance(user, User)
-        and user.is_authenticated
-        and user.tenant_id is not None
-        and user.has_role(*STAFF_ROLES)
-    )
-
-
 def dashboard_panels(user: Any = None, **_: Any) -> str:
     """On the education dashboard: rosters' learners who never opened Shiftwell, and
     required courses with their overdue learners."""
-    if not _staff(user):
+    if not is_hospital_staff(user):
         return ""
     today = utcnow().date()
     return render_template(
@@ -144,7 +135,7 @@ def dashboard_panels(user: Any = None, **_: Any) -> str:
 
 def catalog_panel(user: Any = None, **_: Any) -> str:
     """On the catalog management page: make courses required for an LMS course."""
-    if not _staff(user):
+    if not is_hospital_staff(user):
         return ""
     today = utcnow().date()
     return render_template(

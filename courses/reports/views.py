@@ -160,7 +160,20 @@ def learners() -> Any:
 @bp.get("/reports/learners/<int:user_id>")
 @staff_only
 def transcript(user_id: int) -> Any:
-    tenant = _tenant()
+    return _transcript_page(_tenant(), user_id, staff_view=True)
+
+
+@bp.get("/record")
+@auth.login_required
+def my_record() -> Any:
+    """A learner's own transcript: their courses, scores, dates and credit."""
+    tenant = course_services.require_learner(current_user, auth.current_tenant())
+    return _transcript_page(tenant, current_user.id, staff_view=False)
+
+
+def _transcript_page(tenant: Tenant, user_id: int, *, staff_view: bool) -> tuple[str, int]:
+    """One transcript template for the learner and their education department, so the two
+    never disagree; only the staff view offers the export."""
     period, problems = _period(default=None)
     record = services.transcript(tenant.id, user_id, period)
     html = render_template(
@@ -170,26 +183,7 @@ def transcript(user_id: int) -> Any:
         period=period,
         presets=periods.PRESETS,
         problems=problems,
-        staff_view=True,
-    )
-    return html, 400 if problems else 200
-
-
-@bp.get("/record")
-@auth.login_required
-def my_record() -> Any:
-    """A learner's own transcript: their courses, scores, dates and credit."""
-    tenant = course_services.require_learner(current_user, auth.current_tenant())
-    period, problems = _period(default=None)
-    record = services.transcript(tenant.id, current_user.id, period)
-    html = render_template(
-        "courses/reports/transcript.html",
-        tenant=tenant,
-        record=record,
-        period=period,
-        presets=periods.PRESETS,
-        problems=problems,
-        staff_view=False,
+        staff_view=staff_view,
     )
     return html, 400 if problems else 200
 
