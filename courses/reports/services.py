@@ -258,18 +258,23 @@ def completions_over_time(tenant_id: int, period: Period) -> Series:
     )
 
 
-def by_course(
-    tenant_id: int, period: Period, counts: Sequence[_VersionCounts] | None = None
-) -> list[CourseRow]:
-    """Every course of the catalog (hidden ones too), with what happened in the period."""
-    counts = _per_version(tenant_id, period) if counts is None else counts
-    in_progress = dict(
+def _in_progress_by_course(tenant_id: int) -> dict[int, int]:
+    """Attempts open right now, per course: a fact of today, whatever the period."""
+    return dict(
         db.session.execute(
             select(Attempt.course_id, func.count())
             .where(Attempt.tenant_id == tenant_id, Attempt.status == AttemptStatus.IN_PROGRESS)
             .group_by(Attempt.course_id)
         ).all()
     )
+
+
+def by_course(
+    tenant_id: int, period: Period, counts: Sequence[_VersionCounts] | None = None
+) -> list[CourseRow]:
+    """Every course of the catalog (hidden ones too), with what happened in the period."""
+    counts = _per_version(tenant_id, period) if counts is None else counts
+    in_progress = _in_progress_by_course(tenant_id)
     latest = {v.course_id: v for v in course_services.latest_versions()}
     hidden = set(
         db.session.scalars(
@@ -865,13 +870,7 @@ def catalog(tenant_id: int) -> list[CatalogRow]:
             select(HiddenCourse.course_id).where(HiddenCourse.tenant_id == tenant_id)
         )
     )
-    in_progress = dict(
-        db.session.execute(
-            select(Attempt.course_id, func.count())
-            .where(Attempt.tenant_id == tenant_id, Attempt.status == AttemptStatus.IN_PROGRESS)
-            .group_by(Attempt.course_id)
-        ).all()
-    )
+    in_progress = _in_progress_by_course(tenant_id)
     return [
         CatalogRow(
             slug=v.course.slug,
