@@ -266,6 +266,17 @@ class Attempt(TenantScoped, db.Model):
             "completed_at",
             postgresql_include=["user_id", "passed", "version_id"],
         ),
+        # One open attempt per learner and course: two taps on Start at once (two tabs, a
+        # slow connection) must not open two, which would split the learner's answers.
+        Index(
+            "ux_courses_attempt_open",
+            "tenant_id",
+            "user_id",
+            "course_id",
+            unique=True,
+            postgresql_where=text("status = 'in_progress'"),
+            sqlite_where=text("status = 'in_progress'"),
+        ),
         # Reports: attempts in progress now (a small share of all attempts).
         Index(
             "ix_courses_attempt_in_progress",

@@ -74,10 +74,16 @@ def course(slug: str) -> str:
 @auth.login_required
 def start(slug: str) -> Response:
     tenant = _tenant()
-    attempt = services.start_attempt(
-        tenant, current_user, slug, auth.session_id(), lms_contexts.session_context_id(tenant.id)
-    )
-    db.session.commit()
+    context_id = lms_contexts.session_context_id(tenant.id)
+    try:
+        attempt = services.start_attempt(tenant, current_user, slug, auth.session_id(), context_id)
+        db.session.commit()
+    except IntegrityError:
+        # Two taps on Start at once: the other request opened the attempt (one open
+        # attempt per learner and course is a unique index); resume that one.
+        db.session.rollback()
+        attempt = services.start_attempt(tenant, current_user, slug, auth.session_id(), context_id)
+        db.session.commit()
     return redirect(_step_url(slug, attempt.registration, attempt.current_position))
 
 

@@ -113,3 +113,35 @@ def test_a_wrong_answer_shows_feedback_and_the_right_one(app, client, course, le
 def test_pages_need_a_launched_learner(client, course):
     response = client.get("/courses/")
     assert response.status_code in (302, 401)
+
+
+def test_two_taps_on_start_at_once_open_one_attempt(app, client, course, learner, monkeypatch):
+    """The second of two simultaneous Starts read "no attempt open" before the first one
+    committed; the database's one-open-attempt index stops it, and it resumes the first."""
+    import dataclasses
+
+    from flask import request
+
+    from courses import services
+
+    login(client, learner)
+    token = csrf_token_from(client.get(f"/courses/{SLUG}").get_data(as_text=True))
+    tap = {"csrf_token": token}
+    first = client.post(f"/courses/{SLUG}/start", data=tap).headers["Location"]
+    real_course_page = services.course_page
+    stale = [True]
+
+    def course_page_read_before_the_other_commit(*args, **kwargs):
+        page = real_course_page(*args, **kwargs)
+        if stale and page.current is not None and request.method == "POST":
+            stale.clear()
+            return dataclasses.replace(page, current=None, can_start=True, start_blocked=None)
+        return page
+
+    monkeypatch.setattr(services, "course_page", course_page_read_before_the_other_commit)
+    second = client.post(f"/courses/{SLUG}/start", data=tap)
+    assert not stale, "the race was simulated"
+    assert second.status_code == 302 and second.headers["Location"] == first
+    with app.app_context():
+        attempts = db.session.scalars(select(Attempt)).all()
+        assert [(a.number, a.status) for a in attempts] == [(1, AttemptStatus.IN_PROGRESS)]
