@@ -33,7 +33,7 @@ from courses.models import (
 )
 from courses.package import Limits, media_type, read_package
 from courses.steps import AnswerError, StepType, registry
-from courses.validation import ParsedCourse, validate_package
+from courses.validation import ParsedCourse, reserved_partner_slug, validate_package
 from lms_core import audit, signals
 from lms_core.db import utcnow
 from lms_core.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
@@ -181,6 +181,8 @@ def _resolve_partner(parsed: ParsedCourse, override: str | None, update: bool = 
     if details is None and isinstance(declared, dict) and partner is None:
         details = declared  # --partner names a new partner: take the package's details
     if partner is None:
+        if reserved := reserved_partner_slug(slug):
+            raise InvalidInput(f"{reserved}: choose another, e.g. the university's name.")
         if details is None:
             raise NotFound(
                 f"No partner {slug!r}.",

@@ -37,6 +37,18 @@ LESSON_SCHEMA_PATH = SCHEMA_DIR / "lesson.schema.json"
 MANIFEST = "course.yaml"
 MAX_STEPS = 120
 _SLUG_RE = re.compile(r"[^a-z0-9]+")
+#: Partner slugs that name pages of the partner portal (/partner/<slug>/) instead.
+RESERVED_PARTNER_SLUGS = frozenset({"manage", "invitations"})
+
+
+def reserved_partner_slug(slug: str) -> str | None:
+    """Why ``slug`` cannot name a partner, or None: one wording for the package report,
+    ``shiftwell partners add`` and ``courses import --partner``."""
+    if slug not in RESERVED_PARTNER_SLUGS:
+        return None
+    return f"partner slug {slug!r} is reserved: the partner portal has a page at /partner/{slug}"
+
+
 _STEP_COMMON = {
     "type": {"type": "string"},
     "id": {"type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"},
@@ -404,6 +416,17 @@ def _check_manifest(
                 )
             )
     partner = manifest.get("partner")
+    partner_slug = partner.get("slug") if isinstance(partner, dict) else partner
+    reserved = reserved_partner_slug(partner_slug) if isinstance(partner_slug, str) else None
+    if reserved:
+        key = ("partner", "slug") if isinstance(partner, dict) else ("partner",)
+        problems.append(
+            Problem(
+                reserved,
+                f"{MANIFEST}:{_line_of(lines, key)}",
+                "choose another slug, e.g. the university's name",
+            )
+        )
     settings = partner.get("settings") if isinstance(partner, dict) else None
     if isinstance(settings, dict) and isinstance(settings.get("logo"), str):
         logo = settings["logo"]

@@ -18,6 +18,7 @@ from zxcvbn import zxcvbn
 
 from courses.models import Asset, Course, CourseVersion, Partner
 from courses.partners.models import PartnerInvitation, PartnerMember
+from courses.validation import reserved_partner_slug
 from lms_core import audit, auth, signals
 from lms_core.cli import SLUG_RE
 from lms_core.db import utcnow
@@ -152,6 +153,8 @@ def add_partner(slug: str, name: str) -> Partner:
             f"{slug!r} is not a valid partner slug: use lower-case letters, digits and hyphens "
             "(e.g. northbridge-nursing)."
         )
+    if reserved := reserved_partner_slug(slug):
+        raise InvalidInput(f"{reserved}: choose another, e.g. the university's name.")
     if not name.strip():
         raise InvalidInput("The partner needs a name, as learners will read it.")
     if db.session.scalar(select(Partner.id).where(Partner.slug == slug)) is not None:

@@ -371,3 +371,21 @@ def test_a_zip_in_memory_is_not_needed_on_disk(tmp_path):
 
     with pytest.raises(PackageInvalid, match="empty"):
         read_package(path)
+
+
+def test_partner_slugs_that_name_portal_pages_are_refused(app, runner, package):
+    course = (package / "course.yaml").read_text()
+    write(package, "course.yaml", course.replace("slug: northbridge-nursing", "slug: manage", 1))
+    result = runner.invoke(args=["courses", "validate", str(package)])
+    assert result.exit_code == 2
+    assert "partner slug 'manage' is reserved" in result.output and "course.yaml:" in result.output
+    for args in (
+        ["courses", "import", str(RESET), "--partner", "invitations"],
+        ["partners", "add", "manage", "--name", "Manage University"],
+    ):
+        result = runner.invoke(args=args)
+        assert result.exit_code == 2, (args, result.output)
+        assert "is reserved" in result.output and "Traceback" not in result.output
+    with app.app_context():
+        assert db.session.scalars(select(Partner.slug)).all() == []
+        assert db.session.scalars(select(Course.slug)).all() == []
