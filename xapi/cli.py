@@ -19,7 +19,7 @@ from lms_core.errors import Conflict, InvalidInput, NotFound
 from lms_core.extensions import db
 from lms_core.models import OutboxMessage, Tenant
 from xapi import credentials, forwarding
-from xapi.models import XapiCredential, XapiForwardTarget
+from xapi.models import XapiCredential, XapiForwardRejection, XapiForwardTarget
 
 
 @click.group("xapi", help="The Learning Record Store: credentials and forwarding to other LRSs.")
@@ -199,16 +199,7 @@ def add_target(
 def remove_target(slug: str, name: str) -> None:
     """Stop forwarding to a target and forget it (statements stay here)."""
     tenant = get_tenant(slug)
-    target = db.session.scalar(
-        select(XapiForwardTarget).where(
-            XapiForwardTarget.tenant_id == tenant.id, XapiForwardTarget.name == name
-        )
-    )
-    if target is None:
-        raise NotFound(
-            f"Tenant {slug} has no forwarding target {name!r}; "
-            "see `shiftwell xapi forwarding-status`."
-        )
+    target = _target(tenant, name)
     audit.record(
         "xapi.forwarding_target_removed",
         tenant=tenant,
@@ -219,6 +210,65 @@ def remove_target(slug: str, name: str) -> None:
     db.session.delete(target)
     db.session.commit()
     click.echo(f"{slug} no longer forwards to {name}.")
+
+
+def _target(tenant: Tenant, name: str) -> XapiForwardTarget:
+    target = db.session.scalar(
+        select(XapiForwardTarget).where(
+            XapiForwardTarget.tenant_id == tenant.id, XapiForwardTarget.name == name
+        )
+    )
+    if target is None:
+        raise NotFound(
+            f"Tenant {tenant.slug} has no forwarding target {name!r}; "
+            "see `shiftwell xapi forwarding-status`."
+        )
+    return target
+
+
+@xapi_group.command("rejected")
+@click.option("--tenant", "slug", required=True)
+@click.option("--name", required=True, help="The forwarding target.")
+@format_option
+@with_appcontext
+def rejected(slug: str, name: str, fmt: str) -> None:
+    """Statements the target refused as invalid and that were set aside, oldest first."""
+    target = _target(get_tenant(slug), name)
+    rows = db.session.scalars(
+        select(XapiForwardRejection)
+        .where(XapiForwardRejection.target_id == target.id)
+        .order_by(XapiForwardRejection.seq)
+    ).all()
+    emit(
+        [
+            {
+                "statement_id": row.statement_id,
+                "status_code": row.status_code,
+                "error": row.error,
+                "rejected_at": row.rejected_at,
+            }
+            for row in rows
+        ],
+        fmt,
+        ["statement_id", "status_code", "rejected_at", "error"],
+    )
+
+
+@xapi_group.command("resend-rejected")
+@click.option("--tenant", "slug", required=True)
+@click.option("--name", required=True, help="The forwarding target.")
+@with_appcontext
+def resend_rejected(slug: str, name: str) -> None:
+    """Offer the set-aside statements to the target again (after fixing the cause)."""
+    target = _target(get_tenant(slug), name)
+    try:
+        taken, refused = forwarding.resend_rejected(target)
+    except forwarding.DeliveryFailed as exc:
+        db.session.rollback()
+        # Not the user's mistake (exit 2): the target is down; exit 1, like any failed run.
+        raise click.ClickException(f"{name} did not answer: {exc}. Nothing changed.") from None
+    db.session.commit()
+    click.echo(f"{name} took {taken} statement(s); {refused} still refused.")
 
 
 @xapi_group.command("forwarding-status")
@@ -252,6 +302,7 @@ def forwarding_status(slug: str | None, fmt: str) -> None:
             "last_success_at",
             "next_attempt_at",
             "last_error",
+            "rejected",
         ],
     )
 

@@ -14,6 +14,12 @@ acknowledged). An outbox message is only the signal "there is something to send"
 * A failure is recorded on the target and a successor message is queued with
   exponential backoff (capped, never dead): the statements wait, in order, until the
   target answers again.
+* A statement the target refuses as invalid (400, 413) while it takes the others of the
+  batch is set aside (:class:`~xapi.models.XapiForwardRejection`), shown by
+  ``forwarding-status`` and re-sent on demand, so that one statement a stricter LRS will
+  never accept does not hold back every statement after it. If the target refuses a
+  whole batch, the fault is more likely the target's than every statement's: that is a
+  failure, retried like an outage, and nothing is set aside.
 """
 
 from __future__ import annotations
@@ -39,7 +45,7 @@ from lms_core.errors import InvalidInput
 from lms_core.extensions import db
 from lms_core.models import OutboxMessage
 from xapi.http import XAPI_VERSION, multipart_body
-from xapi.models import XapiAttachment, XapiForwardTarget, XapiStatement
+from xapi.models import XapiAttachment, XapiForwardRejection, XapiForwardTarget, XapiStatement
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +55,10 @@ LEASE = dt.timedelta(minutes=5)
 #: Batches one run sends before it hands over to a fresh message (fairness).
 BATCHES_PER_RUN = 20
 MAX_ERROR_LENGTH = 500
+#: Answers that judge what was sent, not the target's health (xAPI answers 400 for an
+#: invalid statement; 413 for a request too large). Anything else — 5xx, 401/403, a
+#: timeout — is the target's trouble and waits, in order, for the target to recover.
+REFUSED = frozenset({400, 413})
 
 
 # -- queueing (inside the statement-writing transaction) --------------------------------
@@ -147,14 +157,15 @@ def _drain(target_id: int, token: str) -> bool:
             ).all()
             if not rows:
                 return True
-            _send(client, target, rows)
+            rejected = _send(client, target, rows)
             now = utcnow()
+            _set_aside(target, rejected, now)
             db.session.execute(
                 update(XapiForwardTarget)
                 .where(XapiForwardTarget.id == target_id, XapiForwardTarget.lease_token == token)
                 .values(
                     cursor_seq=rows[-1][0],
-                    forwarded_count=XapiForwardTarget.forwarded_count + len(rows),
+                    forwarded_count=XapiForwardTarget.forwarded_count + len(rows) - len(rejected),
                     consecutive_failures=0,
                     next_attempt_at=None,
                     last_success_at=now,
@@ -169,43 +180,64 @@ def _drain(target_id: int, token: str) -> bool:
         client.close()
 
 
-def _send(client: httpx.Client, target: XapiForwardTarget, rows: list[Any]) -> None:
+@dataclass(frozen=True)
+class Rejected:
+    """One statement the target refused; ``error`` is its answer, safe to show."""
+
+    seq: int
+    statement_id: str
+    status_code: int
+    error: str
+
+
+def _send(client: httpx.Client, target: XapiForwardTarget, rows: list[Any]) -> list[Rejected]:
+    """Deliver a batch; what the target refused statement by statement comes back."""
     documents = [row[1] for row in rows]
     body = ("[" + ",".join(documents) + "]").encode()
     headers = {"X-Experience-API-Version": target.version}
     hashes = _attachment_hashes(documents) if any(row[2] for row in rows) else []
     if hashes:
         # Communication §1.5.2.s3.b3: never push statements without their attachments.
-        found = db.session.execute(
-            select(XapiAttachment.sha2, XapiAttachment.content_type, XapiAttachment.content).where(
-                XapiAttachment.tenant_id == target.tenant_id, XapiAttachment.sha2.in_(hashes)
-            )
-        ).all()
-        body, headers["Content-Type"] = multipart_body(body, [tuple(r) for r in found])
+        body, headers["Content-Type"] = multipart_body(body, _attachments(target, hashes))
     else:
         headers["Content-Type"] = "application/json"
     response = _request(client, "POST", body, headers)
-    if response.status_code == 409:
-        # Some statement is already there (a batch re-sent after a crash): send one by
-        # one, each under its id, so the others still arrive and nothing is doubled.
-        for document in documents:
-            _send_one(client, target, document)
-        return
+    if response.status_code == 409 or (response.status_code in REFUSED and len(rows) > 1):
+        # 409: some statement is already there (a batch re-sent after a crash). 400/413:
+        # the target refuses something in the batch. Either way, send one by one, each
+        # under its id, so the others still arrive, in order, and nothing is doubled.
+        return _send_each(client, target, rows)
+    if response.status_code in REFUSED:
+        raise DeliveryFailed(f"{_answer(response)} for the only statement to send")
     _raise_for(response, len(documents))
+    return []
 
 
-def _send_one(client: httpx.Client, target: XapiForwardTarget, document: str) -> None:
+def _send_each(client: httpx.Client, target: XapiForwardTarget, rows: list[Any]) -> list[Rejected]:
+    rejected = []
+    for seq, document, _ in rows:
+        refused = _send_one(client, target, document)
+        if refused is not None:
+            rejected.append(Rejected(seq, json.loads(document)["id"], *refused))
+    if rejected and len(rejected) == len(rows):
+        first = rejected[0]
+        raise DeliveryFailed(
+            f"HTTP {first.status_code} for every statement of the batch: {first.error}"
+        )
+    return rejected
+
+
+def _send_one(
+    client: httpx.Client, target: XapiForwardTarget, document: str
+) -> tuple[int, str] | None:
+    """PUT one statement under its id: None when the target has it, or (status, answer)
+    when it refuses it as invalid; a target in trouble raises :class:`DeliveryFailed`."""
     statement = json.loads(document)
     hashes = _attachment_hashes([document])
     body = document.encode()
     headers = {"X-Experience-API-Version": target.version, "Content-Type": "application/json"}
     if hashes:
-        found = db.session.execute(
-            select(XapiAttachment.sha2, XapiAttachment.content_type, XapiAttachment.content).where(
-                XapiAttachment.tenant_id == target.tenant_id, XapiAttachment.sha2.in_(hashes)
-            )
-        ).all()
-        body, headers["Content-Type"] = multipart_body(body, [tuple(r) for r in found])
+        body, headers["Content-Type"] = multipart_body(body, _attachments(target, hashes))
     response = _request(client, "PUT", body, headers, params={"statementId": statement["id"]})
     if response.status_code == 409:
         log.warning(
@@ -213,8 +245,42 @@ def _send_one(client: httpx.Client, target: XapiForwardTarget, document: str) ->
             target.name,
             statement["id"],
         )
-        return
+        return None
+    if response.status_code in REFUSED:
+        return response.status_code, _answer(response)
     _raise_for(response, 1)
+    return None
+
+
+def _attachments(target: XapiForwardTarget, hashes: list[str]) -> list[tuple[Any, ...]]:
+    found = db.session.execute(
+        select(XapiAttachment.sha2, XapiAttachment.content_type, XapiAttachment.content).where(
+            XapiAttachment.tenant_id == target.tenant_id, XapiAttachment.sha2.in_(hashes)
+        )
+    ).all()
+    return [tuple(row) for row in found]
+
+
+def _set_aside(target: XapiForwardTarget, rejected: list[Rejected], now: dt.datetime) -> None:
+    for item in rejected:
+        db.session.add(
+            XapiForwardRejection(
+                tenant_id=target.tenant_id,
+                target_id=target.id,
+                seq=item.seq,
+                statement_id=item.statement_id,
+                status_code=item.status_code,
+                error=item.error[:MAX_ERROR_LENGTH],
+                rejected_at=now,
+            )
+        )
+        log.warning(
+            "xapi forwarding: target %s refused statement %s (%s); set aside, the others "
+            "go on (shiftwell xapi resend-rejected)",
+            target.name,
+            item.statement_id,
+            item.error,
+        )
 
 
 def _request(
@@ -224,6 +290,11 @@ def _request(
         return client.request(method, "statements", content=body, headers=headers, params=params)
     except httpx.HTTPError as exc:
         raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from None
+
+
+def _answer(response: httpx.Response) -> str:
+    text = response.text[:300].replace("\n", " ")
+    return f"HTTP {response.status_code}: {text}"
 
 
 def _raise_for(response: httpx.Response, count: int) -> None:
@@ -416,6 +487,8 @@ class TargetStatus:
     last_error: str | None
     last_error_at: dt.datetime | None
     next_attempt_at: dt.datetime | None
+    rejected: int  # statements the target refused as invalid, set aside
+    last_rejected: str | None  # the latest of them: its id and the target's answer
 
 
 def status(target: XapiForwardTarget, tenant_slug: str) -> TargetStatus:
@@ -428,6 +501,16 @@ def status(target: XapiForwardTarget, tenant_slug: str) -> TargetStatus:
         select(XapiStatement.stored)
         .where(XapiStatement.tenant_id == target.tenant_id, XapiStatement.seq > target.cursor_seq)
         .order_by(XapiStatement.seq)
+        .limit(1)
+    )
+    rejected = int(
+        db.session.scalar(select(func.count()).where(XapiForwardRejection.target_id == target.id))
+        or 0
+    )
+    latest = db.session.scalar(
+        select(XapiForwardRejection)
+        .where(XapiForwardRejection.target_id == target.id)
+        .order_by(XapiForwardRejection.id.desc())
         .limit(1)
     )
     return TargetStatus(
@@ -444,4 +527,42 @@ def status(target: XapiForwardTarget, tenant_slug: str) -> TargetStatus:
         last_error=target.last_error,
         last_error_at=target.last_error_at,
         next_attempt_at=target.next_attempt_at,
+        rejected=rejected,
+        last_rejected=f"{latest.statement_id}: {latest.error}" if latest else None,
     )
+
+
+def resend_rejected(target: XapiForwardTarget) -> tuple[int, int]:
+    """Offer the set-aside statements to the target again, oldest first: those it takes
+    now leave the list. Returns (taken, still refused); the caller commits."""
+    rows = db.session.scalars(
+        select(XapiForwardRejection)
+        .where(XapiForwardRejection.target_id == target.id)
+        .order_by(XapiForwardRejection.seq)
+    ).all()
+    documents = dict(
+        db.session.execute(
+            select(XapiStatement.seq, XapiStatement.document).where(
+                XapiStatement.tenant_id == target.tenant_id,
+                XapiStatement.seq.in_([row.seq for row in rows]),
+            )
+        ).all()
+    )
+    taken = refused = 0
+    client = _client(target)
+    try:
+        for row in rows:
+            document = documents.get(row.seq)
+            answer = None if document is None else _send_one(client, target, document)
+            if answer is None:  # taken now (or the statement is gone from our LRS)
+                db.session.delete(row)
+                taken += 1
+            else:
+                row.status_code, row.error = answer[0], answer[1][:MAX_ERROR_LENGTH]
+                row.rejected_at = utcnow()
+                refused += 1
+    finally:
+        client.close()
+    if taken:
+        target.forwarded_count += taken
+    return taken, refused

@@ -238,3 +238,23 @@ class XapiForwardTarget(TenantScoped, db.Model):
     last_success_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class XapiForwardRejection(TenantScoped, db.Model):
+    """A statement a forwarding target refused as invalid (HTTP 400 or 413) while it took
+    the statements around it: set aside so that one statement it will never accept does
+    not hold back every statement after it. ``shiftwell xapi resend-rejected`` tries again
+    (after the target's rules or the statement's cause were fixed)."""
+
+    __tablename__ = "xapi_forward_rejection"
+    __table_args__ = (
+        UniqueConstraint("target_id", "seq", name="uq_xapi_forward_rejection_target_seq"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("xapi_forward_target.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    statement_id: Mapped[str] = mapped_column(String(36))
+    status_code: Mapped[int] = mapped_column(Integer)
+    error: Mapped[str] = mapped_column(Text)
+    rejected_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -28,6 +28,8 @@ class StatementCounter:
         self.app = app
         self.received: Counter[str] = Counter()
         self.lose_next_response = False
+        #: A stricter LRS: a request holding a statement this says yes to is refused (400).
+        self.refuse = lambda item: False
 
     def __call__(self, environ, start_response):
         if environ["PATH_INFO"].startswith("/xapi/statements") and environ["REQUEST_METHOD"] in (
@@ -40,8 +42,12 @@ class StatementCounter:
 
             environ["wsgi.input"] = BytesIO(body)
             data = json.loads(body)
-            for item in data if isinstance(data, list) else [data]:
+            items = data if isinstance(data, list) else [data]
+            for item in items:
                 self.received[item["id"]] += 1
+            if any(self.refuse(item) for item in items):
+                start_response("400 Bad Request", [("Content-Type", "application/json")])
+                return [b'{"error": "we only take activities under https://courses.example.org/"}']
             if self.lose_next_response:
                 self.lose_next_response = False
                 list(self.app(environ, lambda *a, **k: None))  # the target stores the batch...
@@ -196,3 +202,73 @@ def test_targets_are_added_and_removed_from_the_command_line(runner, tenant, mon
     assert removed.exit_code == 0
     listing = runner.invoke(args=["xapi", "forwarding-status", "--format", "json"])
     assert json.loads(listing.output) == []
+
+
+def test_a_statement_the_target_refuses_is_set_aside_and_the_rest_go_on(
+    client, runner, lrs, hospital_lrs, monkeypatch
+):
+    """A stricter LRS refuses some statements (400) for good; they must not hold back
+    every statement after them, and must not vanish either."""
+    target_app, server, counter, key, secret = hospital_lrs
+    counter.refuse = lambda item: "elsewhere.example" in item["object"]["id"]
+    monkeypatch.setenv("HOSPITAL_LRS_PASSWORD", secret)
+    added = runner.invoke(
+        args=[
+            "xapi", "add-target", "--tenant", "st-marys", "--name", "hospital-lrs",
+            "--endpoint", f"{server.url}/xapi/", "--username", key,
+            "--password-env", "HOSPITAL_LRS_PASSWORD", "--batch-size", "4",
+        ]
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    good = statement()
+    odd = statement(object={"id": "https://elsewhere.example/activity", "objectType": "Activity"})
+
+    def send(*items) -> list[str]:
+        response = client.post("/xapi/statements", json=list(items), headers=lrs.headers)
+        assert response.status_code == 200, response.json
+        return response.json
+
+    first = send(good, odd, good)  # one refused statement between two others
+    assert target_ids(target_app) == [first[0], first[2]]
+    row = status(runner)
+    assert row["lag_statements"] == 0 and row["consecutive_failures"] == 0
+    assert row["rejected"] == 1 and row["last_rejected"].startswith(f"{first[1]}: HTTP 400")
+    assert row["forwarded"] == 2
+
+    # Alone, a refused statement is more likely the target's fault than its own: it waits.
+    alone = send(odd)
+    row = status(runner)
+    assert row["rejected"] == 1 and row["lag_statements"] == 1
+    assert row["consecutive_failures"] == 1 and "HTTP 400" in row["last_error"]
+
+    # The next statement the target takes proves it well: the refused one is set aside.
+    later = send(good)
+    assert runner.invoke(args=["xapi", "forward-now"]).exit_code == 0
+    row = status(runner)
+    assert row["lag_statements"] == 0 and row["rejected"] == 2 and row["consecutive_failures"] == 0
+    assert target_ids(target_app) == [first[0], first[2], later[0]]
+    listing = runner.invoke(
+        args=[
+            "xapi",
+            "rejected",
+            "--tenant",
+            "st-marys",
+            "--name",
+            "hospital-lrs",
+            "--format",
+            "json",
+        ]
+    )
+    assert listing.exit_code == 0, listing.output
+    assert [r["statement_id"] for r in json.loads(listing.output)] == [first[1], alone[0]]
+
+    # The hospital widens its rules; the operator offers the set-aside statements again.
+    counter.refuse = lambda item: False
+    resent = runner.invoke(
+        args=["xapi", "resend-rejected", "--tenant", "st-marys", "--name", "hospital-lrs"]
+    )
+    assert resent.exit_code == 0 and "took 2 statement(s); 0 still refused" in resent.output
+    assert sorted(target_ids(target_app)) == sorted(first + alone + later)
+    row = status(runner)
+    assert row["rejected"] == 0 and row["forwarded"] == 5
+    assert sum(n > 1 for n in Counter(target_ids(target_app)).values()) == 0
