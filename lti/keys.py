@@ -20,6 +20,7 @@ from jwcrypto.jwk import JWK
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from lms_core import crypto
 from lms_core.db import utcnow
 from lms_core.extensions import db
 from lti.models import KeySlot, ToolKey
@@ -29,6 +30,8 @@ from lti.models import KeySlot, ToolKey
 JWKS_MAX_AGE = 3600
 #: 2048-bit RSA is what LTI platforms expect (RS256); 4096 costs ~1 s to generate.
 KEY_SIZE = 2048
+#: What the private keys are sealed for (:func:`lms_core.crypto.seal`).
+SEAL_PURPOSE = "lti.tool-key"
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,7 @@ def _new_key(slot: KeySlot, pem: str | None = None) -> ToolKey:
     public.update({"kid": kid, "alg": "RS256", "use": "sig"})
     return ToolKey(
         kid=kid,
-        private_key_pem=pem,
+        private_key_sealed=crypto.seal(pem, SEAL_PURPOSE),
         public_jwk=public,
         slot=slot,
         activated_at=utcnow() if slot == KeySlot.CURRENT else None,
@@ -105,7 +108,14 @@ def ensure_keys() -> dict[KeySlot, ToolKey]:
 def signing_key() -> SigningKey:
     """The key everything the tool signs uses (client assertions, Deep Linking responses)."""
     key = ensure_keys()[KeySlot.CURRENT]
-    private, public_pem = _load(key.private_key_pem)
+    try:
+        pem = crypto.unseal(key.private_key_sealed, SEAL_PURPOSE)
+    except crypto.SealBroken as exc:
+        raise crypto.SealBroken(
+            f"The LTI tool key {key.kid} cannot be opened: {exc}. If the old secret key is "
+            "lost, `shiftwell lti rotate-keys --force` twice makes a new pair."
+        ) from None
+    private, public_pem = _load(pem)
     return SigningKey(key.kid, private, public_pem)
 
 

@@ -48,7 +48,9 @@ class ToolKey(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kid: Mapped[str] = mapped_column(String(100), unique=True)  # RFC 7638 thumbprint
-    private_key_pem: Mapped[str] = mapped_column(Text)
+    #: The PEM, sealed with the app's secret key (:mod:`lms_core.crypto`): a copy of the
+    #: database alone cannot sign as the tool.
+    private_key_sealed: Mapped[str] = mapped_column(Text)
     public_jwk: Mapped[dict[str, Any]] = mapped_column(JSONType)
     slot: Mapped[KeySlot | None] = mapped_column(_enum(KeySlot), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -12,12 +12,12 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from lms_core import audit, outbox
+from lms_core import audit
 from lms_core.cli import emit, format_option, get_tenant
 from lms_core.db import utcnow
 from lms_core.errors import Conflict, InvalidInput, NotFound
 from lms_core.extensions import db
-from lms_core.models import OutboxMessage, Tenant
+from lms_core.models import Tenant
 from xapi import credentials, forwarding
 from xapi.models import XapiCredential, XapiForwardRejection, XapiForwardTarget
 
@@ -192,6 +192,36 @@ def add_target(
     click.echo(f"Statements of {slug} are forwarded to {name} ({endpoint}).")
 
 
+@xapi_group.command("set-target-credentials")
+@click.option("--tenant", "slug", required=True)
+@click.option("--name", required=True, help="The forwarding target.")
+@click.option("--username", required=True, help="HTTP Basic user name (key) at that LRS.")
+@click.option("--password-env", default=None, metavar="VAR", help="Read the password from VAR.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@with_appcontext
+def set_target_credentials(
+    slug: str, name: str, username: str, password_env: str | None, password_stdin: bool
+) -> None:
+    """Give a target new credentials (the hospital changed them); its cursor stays."""
+    tenant = get_tenant(slug)
+    target = _target(tenant, name)
+    password = _read_password(password_env, password_stdin)
+    if password is None:
+        raise InvalidInput("Give the password with --password-env VAR or --password-stdin.")
+    target.username = username
+    target.password_encrypted = forwarding.encrypt(password)
+    audit.record(
+        "xapi.forwarding_target_credentials_set",
+        tenant=tenant,
+        target_type="xapi_forward_target",
+        target_id=target.id,
+        name=name,
+    )
+    forwarding.run_now(target)  # the failures were probably the old credentials
+    db.session.commit()
+    click.echo(f"{name} of {slug} has new credentials; forwarding goes on from where it was.")
+
+
 @xapi_group.command("remove-target")
 @click.option("--tenant", "slug", required=True)
 @click.option("--name", required=True)
@@ -317,17 +347,7 @@ def forward_now(slug: str | None) -> None:
         stmt = stmt.where(XapiForwardTarget.tenant_id == get_tenant(slug).id)
     count = 0
     for target in db.session.scalars(stmt).all():
-        target.next_attempt_at = None
-        message = (
-            db.session.get(OutboxMessage, target.trigger_message_id)
-            if target.trigger_message_id
-            else None
-        )
-        if message is not None and message.status.value == "pending":
-            outbox.retry(message)
-        elif target.trigger_message_id is None or message is None:
-            target.trigger_message_id = None
-            forwarding.queue_run(target, utcnow())
+        forwarding.run_now(target)
         count += 1
     db.session.commit()
     click.echo(f"{count} target(s) scheduled now.")

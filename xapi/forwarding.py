@@ -24,9 +24,7 @@ acknowledged). An outbox message is only the signal "there is something to send"
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
 import json
 import logging
 import random
@@ -35,11 +33,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app
 from sqlalchemy import func, select, update
 
-from lms_core import outbox
+from lms_core import crypto, outbox
 from lms_core.db import utcnow
 from lms_core.errors import InvalidInput
 from lms_core.extensions import db
@@ -94,6 +91,22 @@ def queue_run(target: XapiForwardTarget, now: dt.datetime) -> None:
         delay=delay,
     )
     target.trigger_message_id = message.id
+
+
+def run_now(target: XapiForwardTarget) -> None:
+    """Try the target at once, without waiting for its backoff (an outage or wrong
+    credentials were fixed); the caller commits."""
+    target.next_attempt_at = None
+    message = (
+        db.session.get(OutboxMessage, target.trigger_message_id)
+        if target.trigger_message_id
+        else None
+    )
+    if message is not None and message.status.value == "pending":
+        outbox.retry(message)
+    elif message is None:
+        target.trigger_message_id = None
+        queue_run(target, utcnow())
 
 
 # -- running ----------------------------------------------------------------------------
@@ -398,27 +411,23 @@ def _has_backlog(target_id: int) -> bool:
 # -- targets ----------------------------------------------------------------------------
 
 
-def _fernet() -> Fernet:
-    secret = str(current_app.secret_key).encode()
-    key = base64.urlsafe_b64encode(
-        hashlib.sha256(b"shiftwell.xapi.forwarding\x00" + secret).digest()
-    )
-    return Fernet(key)
+#: What a target's password is sealed for (:func:`lms_core.crypto.seal`).
+SEAL_PURPOSE = "xapi.forward-password"
 
 
 def encrypt(password: str) -> str:
-    return _fernet().encrypt(password.encode()).decode()
+    return crypto.seal(password, SEAL_PURPOSE)
 
 
 def decrypt(token: str) -> str:
     if not token:
         return ""
     try:
-        return _fernet().decrypt(token.encode()).decode()
-    except InvalidToken:
+        return crypto.unseal(token, SEAL_PURPOSE)
+    except crypto.SealBroken as exc:
         raise DeliveryFailed(
-            "the stored password cannot be decrypted (was SHIFTWELL_SECRET_KEY changed?); "
-            "set it again with `shiftwell xapi add-target --replace`"
+            f"the stored password cannot be opened ({exc}), or set it again with "
+            "`shiftwell xapi set-target-credentials`"
         ) from None
 
 

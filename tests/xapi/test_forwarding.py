@@ -11,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select, text
 
 from lms_core import create_app
 from lms_core.extensions import db
@@ -272,3 +273,69 @@ def test_a_statement_the_target_refuses_is_set_aside_and_the_rest_go_on(
     row = status(runner)
     assert row["rejected"] == 0 and row["forwarded"] == 5
     assert sum(n > 1 for n in Counter(target_ids(target_app)).values()) == 0
+
+
+def add_hospital_target(runner, server, key: str, password_env: str) -> None:
+    added = runner.invoke(
+        args=[
+            "xapi", "add-target", "--tenant", "st-marys", "--name", "hospital-lrs",
+            "--endpoint", f"{server.url}/xapi/", "--username", key,
+            "--password-env", password_env,
+        ]
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+
+
+def test_new_credentials_for_a_target_resume_forwarding_where_it_stopped(
+    app, client, runner, lrs, hospital_lrs, monkeypatch
+):
+    target_app, server, _, key, secret = hospital_lrs
+    monkeypatch.setenv("HOSPITAL_LRS_PASSWORD", secret)
+    add_hospital_target(runner, server, key, "HOSPITAL_LRS_PASSWORD")
+    with app.app_context():
+        stored = db.session.scalar(text("SELECT password_encrypted FROM xapi_forward_target"))
+        assert stored.startswith("sealed:") and secret not in stored
+
+    # The hospital replaces Shiftwell's credentials at its LRS.
+    hospital_cli = target_app.test_cli_runner()
+    assert hospital_cli.invoke(args=["xapi", "revoke-credentials", key]).exit_code == 0
+    fresh = hospital_cli.invoke(args=["xapi", "add-credentials", "--tenant", "hospital"])
+    new = json.loads(fresh.output)
+    sent = client.post("/xapi/statements", json=[statement()], headers=lrs.headers).json
+    row = status(runner)
+    assert row["lag_statements"] == 1 and "HTTP 401" in row["last_error"]
+    assert new["secret"] not in json.dumps(row)
+
+    monkeypatch.setenv("NEW_PASSWORD", new["secret"])
+    changed = runner.invoke(
+        args=[
+            "xapi", "set-target-credentials", "--tenant", "st-marys", "--name", "hospital-lrs",
+            "--username", new["key"], "--password-env", "NEW_PASSWORD",
+        ]
+    )  # fmt: skip
+    assert changed.exit_code == 0, changed.output
+    row = status(runner)
+    assert row["lag_statements"] == 0 and row["consecutive_failures"] == 0
+    assert target_ids(target_app) == [s.lower() for s in sent]
+
+
+def test_the_migration_seals_passwords_of_the_old_format_and_back(
+    app, runner, lrs, hospital_lrs, monkeypatch
+):
+    _, server, _, key, secret = hospital_lrs
+    monkeypatch.setenv("HOSPITAL_LRS_PASSWORD", secret)
+    add_hospital_target(runner, server, key, "HOSPITAL_LRS_PASSWORD")
+    down = runner.invoke(args=["db", "downgrade", "a7d245727f16"])
+    assert down.exit_code == 0, down.output
+    with app.app_context():
+        old = db.session.scalar(text("SELECT password_encrypted FROM xapi_forward_target"))
+        assert old.startswith("gAAAAA") and secret not in old  # a bare Fernet token
+        db.session.remove()
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    with app.app_context():
+        from xapi import forwarding
+        from xapi.models import XapiForwardTarget
+
+        target = db.session.scalar(select(XapiForwardTarget))
+        assert target.password_encrypted.startswith("sealed:")
+        assert forwarding.decrypt(target.password_encrypted) == secret
