@@ -9,6 +9,11 @@ a VC-JWT, the "JSON Web Token Proof Format" of Open Badges 3.0 §8.2:
 - JWT payload: the credential itself plus ``iss`` (= issuer.id), ``jti`` (= id), ``nbf``
   (= validFrom) and ``sub`` (= credentialSubject.id), §8.2.4.
 
+Revocation travels with it: ``credentialStatus`` is a W3C Bitstring Status List v1.0
+entry pointing into its issuer's status list (``/certificates/status/<partner>/<n>``), a
+credential of its own, signed the same way, that any verifier can fetch to see whether
+the bit for this certificate is set, without asking us who holds it.
+
 Keys: the private key is a PEM file (``SHIFTWELL_CERTIFICATES_SIGNING_KEY_FILE``, default
 ``instance/certificates-signing-key.pem``, created on first use with mode 0600) or PEM text
 in ``SHIFTWELL_CERTIFICATES_SIGNING_KEY``. Its public half is recorded in
@@ -19,8 +24,10 @@ signed before a key rotation still verifies.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import functools
+import gzip
 import json
 import logging
 import os
@@ -34,7 +41,7 @@ from joserfc.jwk import RSAKey
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from certificates.models import Certificate, CertificateSource, SigningKey
+from certificates.models import Certificate, CertificateSource, CertificateStatus, SigningKey
 from lms_core.extensions import db
 
 log = logging.getLogger(__name__)
@@ -45,6 +52,9 @@ CONTEXT = [
     "https://www.w3.org/ns/credentials/v2",
     "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
 ]
+#: Entries per status list: 131,072 bits (16 KiB), the least Bitstring Status List v1.0
+#: allows, so that a verifier fetching a list learns nothing of which entry it wanted.
+STATUS_LIST_SIZE = 131_072
 # A fixed namespace: a learner's subject URN must stay the same across reinstalls.
 SUBJECT_NAMESPACE = uuid.UUID("6f0b3f4e-8d0c-5a59-9d1e-3c1b7a8e2f44")
 
@@ -194,6 +204,7 @@ def build_credential(certificate: Certificate) -> dict[str, Any]:
     return {
         "@context": CONTEXT,
         "id": certificate.verify_url,
+        "credentialStatus": status_entry(certificate),
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "issuer": issuer,
         "validFrom": _iso(certificate.issued_at),
@@ -220,17 +231,88 @@ def build_credential(certificate: Certificate) -> dict[str, Any]:
 
 def sign_credential(certificate: Certificate) -> tuple[str, str]:
     """(compact JWS, kid) for ``certificate``; registers the public key if it is new."""
+    if certificate.id is None:
+        db.session.flush()  # the status list index is the certificate's id
+    credential = build_credential(certificate)
+    return _sign(
+        {
+            **credential,
+            "iss": credential["issuer"]["id"],
+            "jti": credential["id"],
+            "nbf": int(certificate.issued_at.timestamp()),  # type: ignore[union-attr]
+            "sub": credential["credentialSubject"]["id"],
+        }
+    )
+
+
+def _sign(claims: dict[str, Any]) -> tuple[str, str]:
     key = signing_key()
     row = register_public_key(key)
-    credential = build_credential(certificate)
-    claims = {
-        **credential,
-        "iss": credential["issuer"]["id"],
-        "jti": credential["id"],
-        "nbf": int(certificate.issued_at.timestamp()),  # type: ignore[union-attr]
-        "sub": credential["credentialSubject"]["id"],
-    }
     header = {"alg": ALGORITHM, "kid": key_url(row.kid), "typ": "JWT"}
     payload = json.dumps(claims, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
     token = jws.serialize_compact(header, payload.encode("utf-8"), key, algorithms=[ALGORITHM])
     return token, row.kid
+
+
+# -- revocation: Bitstring Status List v1.0 ----------------------------------------------
+
+
+def status_list_url(partner_slug: str, list_number: int) -> str:
+    return f"{base_url()}/certificates/status/{partner_slug}/{list_number}"
+
+
+def status_entry(certificate: Certificate) -> dict[str, Any]:
+    """Where a verifier reads whether ``certificate`` is revoked (a BitstringStatusListEntry).
+
+    The index is the certificate's id: stable, never reused, and lists stay per issuer
+    (the status list's issuer must be the credential's)."""
+    list_number, index = divmod(certificate.id, STATUS_LIST_SIZE)
+    url = status_list_url(certificate.partner_slug, list_number)
+    return {
+        "id": f"{url}#{index}",
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": "revocation",
+        "statusListIndex": str(index),
+        "statusListCredential": url,
+    }
+
+
+def status_list_credential(partner_slug: str, list_number: int) -> str | None:
+    """The signed BitstringStatusListCredential, as it stands now; None if that issuer has
+    no certificate in the list's range."""
+    low = list_number * STATUS_LIST_SIZE
+    in_range = (
+        Certificate.partner_slug == partner_slug,
+        Certificate.id >= low,
+        Certificate.id < low + STATUS_LIST_SIZE,
+    )
+    if db.session.scalar(select(Certificate.id).where(*in_range).limit(1)) is None:
+        return None
+    bits = bytearray(STATUS_LIST_SIZE // 8)
+    revoked = select(Certificate.id).where(
+        *in_range, Certificate.status == CertificateStatus.REVOKED
+    )
+    for certificate_id in db.session.scalars(revoked):
+        index = certificate_id - low
+        bits[index // 8] |= 0x80 >> (index % 8)  # index 0 is the first byte's leftmost bit
+    # Multibase base64url without padding ("u"), of the GZIP-compressed bitstring.
+    encoded = "u" + base64.urlsafe_b64encode(gzip.compress(bytes(bits), mtime=0)).decode()
+    url = status_list_url(partner_slug, list_number)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    credential = {
+        "@context": [CONTEXT[0]],
+        "id": url,
+        "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+        "issuer": issuer_id(partner_slug),
+        "validFrom": _iso(now),
+        "credentialSubject": {
+            "id": f"{url}#list",
+            "type": "BitstringStatusList",
+            "statusPurpose": "revocation",
+            "encodedList": encoded.rstrip("="),
+        },
+    }
+    token, _ = _sign(
+        {**credential, "iss": credential["issuer"], "jti": url, "iat": int(now.timestamp())}
+    )
+    return token

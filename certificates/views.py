@@ -96,6 +96,20 @@ def public_key(kid: str) -> Any:
     return response
 
 
+@bp.get("/certificates/status/<slug>/<int:list_number>")
+def status_list(slug: str, list_number: int) -> Any:
+    """A BitstringStatusListCredential: which of this issuer's certificates are revoked,
+    for verifiers of the Open Badges credentials (each names its list and index)."""
+    token = credentials.status_list_credential(slug, list_number)
+    if token is None:
+        abort(404)
+    db.session.commit()  # the signing key's public half, if it signed for the first time
+    response = current_app.response_class(token, mimetype="application/vc+jwt")
+    # A revocation reaches verifiers within five minutes; /verify/ shows it at once.
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
 @bp.get("/certificates/issuers/<slug>")
 @limiter.exempt
 def issuer_profile(slug: str) -> Any:

@@ -103,3 +103,47 @@ def test_credentials_signed_before_a_key_rotation_still_verify(
 def test_an_unknown_key_is_a_404(client):
     assert client.get("/certificates/keys/not-a-key").status_code == 404
     assert client.get("/certificates/issuers/nobody").status_code == 404
+
+
+def _revoked_bit(client, entry: dict) -> int:
+    """Read the certificate's bit the way a Bitstring Status List verifier would."""
+    import base64
+    import gzip
+
+    response = client.get(urlsplit(entry["statusListCredential"]).path)
+    assert response.status_code == 200
+    assert response.mimetype == "application/vc+jwt"
+    token = response.get_data(as_text=True)
+    header = json.loads(jws.base64url_decode(token.split(".")[0]))
+    verifier = jws.JWS()
+    verifier.deserialize(token)
+    verifier.verify(jwk.JWK(**_dereference(client, header["kid"])), alg="RS256")
+    status_list = json.loads(verifier.payload)
+    assert status_list["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
+    assert status_list["id"] == entry["statusListCredential"]
+    subject = status_list["credentialSubject"]
+    assert subject["type"] == "BitstringStatusList" and subject["statusPurpose"] == "revocation"
+    encoded = subject["encodedList"]
+    assert encoded.startswith("u")  # multibase base64url, no padding
+    bits = gzip.decompress(base64.urlsafe_b64decode(encoded[1:] + "=" * (-len(encoded[1:]) % 4)))
+    assert len(bits) * 8 >= 131_072  # the least the spec allows, for herd privacy
+    index = int(entry["statusListIndex"])
+    return (bits[index // 8] >> (7 - index % 8)) & 1
+
+
+def test_a_verifier_reads_a_revocation_from_the_status_list(app, client, runner, catalog, learner):
+    number, token = _credential(app, client, learner)
+    claims = json.loads(jws.base64url_decode(token.split(".")[1]))
+    entry = claims["credentialStatus"]
+    assert entry["type"] == "BitstringStatusListEntry" and entry["statusPurpose"] == "revocation"
+    assert entry["statusListCredential"].startswith("http://localhost/certificates/status/")
+    issuer_of_list = urlsplit(entry["statusListCredential"]).path.split("/")[3]
+    assert claims["iss"].endswith(f"/certificates/issuers/{issuer_of_list}")
+    assert _revoked_bit(client, entry) == 0
+
+    revoked = runner.invoke(args=["certificates", "revoke", number, "--reason", "Issued in error"])
+    assert revoked.exit_code == 0, revoked.output
+    assert _revoked_bit(client, entry) == 1
+    assert _revoked_bit(app.test_client(), entry) == 1  # anyone may read it, no login
+    assert client.get("/certificates/status/nobody-university/0").status_code == 404
+    assert client.get(f"/certificates/status/{issuer_of_list}/7").status_code == 404
