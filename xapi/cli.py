@@ -19,7 +19,7 @@ from lms_core.errors import Conflict, InvalidInput, NotFound
 from lms_core.extensions import db
 from lms_core.models import Tenant
 from xapi import credentials, forwarding
-from xapi.models import XapiCredential, XapiForwardRejection, XapiForwardTarget
+from xapi.models import XapiCredential, XapiForwardTarget
 
 
 @click.group("xapi", help="The Learning Record Store: credentials and forwarding to other LRSs.")
@@ -264,11 +264,7 @@ def _target(tenant: Tenant, name: str) -> XapiForwardTarget:
 def rejected(slug: str, name: str, fmt: str) -> None:
     """Statements the target refused as invalid and that were set aside, oldest first."""
     target = _target(get_tenant(slug), name)
-    rows = db.session.scalars(
-        select(XapiForwardRejection)
-        .where(XapiForwardRejection.target_id == target.id)
-        .order_by(XapiForwardRejection.seq)
-    ).all()
+    rows = forwarding.rejections(target)
     emit(
         [
             {

@@ -541,14 +541,21 @@ def status(target: XapiForwardTarget, tenant_slug: str) -> TargetStatus:
     )
 
 
+def rejections(target: XapiForwardTarget) -> list[XapiForwardRejection]:
+    """The statements set aside for ``target``, in the order they were stored."""
+    return list(
+        db.session.scalars(
+            select(XapiForwardRejection)
+            .where(XapiForwardRejection.target_id == target.id)
+            .order_by(XapiForwardRejection.seq)
+        )
+    )
+
+
 def resend_rejected(target: XapiForwardTarget) -> tuple[int, int]:
     """Offer the set-aside statements to the target again, oldest first: those it takes
     now leave the list. Returns (taken, still refused); the caller commits."""
-    rows = db.session.scalars(
-        select(XapiForwardRejection)
-        .where(XapiForwardRejection.target_id == target.id)
-        .order_by(XapiForwardRejection.seq)
-    ).all()
+    rows = rejections(target)
     documents = dict(
         db.session.execute(
             select(XapiStatement.seq, XapiStatement.document).where(
