@@ -154,30 +154,26 @@ class ShiftwellDynamicRegistration(DynamicRegistration):
         return {"platform": platform, "registration": answer}
 
 
+#: The OpenID configuration's URLs a registration needs (LTI-DR 1.0 §3.4).
+_REQUIRED_URLS = (
+    "issuer",
+    "authorization_endpoint",
+    "token_endpoint",
+    "jwks_uri",
+    "registration_endpoint",
+)
+
+
 def check_platform_configuration(body: Any) -> dict[str, Any]:
     """LTI-DR 1.0 §3.4: the fields we rely on must be present and be URLs."""
     if not isinstance(body, dict):
         raise RegistrationRefused("The LMS's OpenID configuration is not a JSON object.")
     missing = [
-        name
-        for name in (
-            "issuer",
-            "authorization_endpoint",
-            "token_endpoint",
-            "jwks_uri",
-            "registration_endpoint",
-        )
-        if not isinstance(body.get(name), str) or not body[name]
+        name for name in _REQUIRED_URLS if not isinstance(body.get(name), str) or not body[name]
     ]
     if missing:
         raise RegistrationRefused(f"The LMS's OpenID configuration lacks {', '.join(missing)}.")
-    for name in (
-        "issuer",
-        "authorization_endpoint",
-        "token_endpoint",
-        "jwks_uri",
-        "registration_endpoint",
-    ):
+    for name in _REQUIRED_URLS:
         _require_url(body[name], name)
     if not isinstance(body.get(PLATFORM_CONFIGURATION), dict):
         raise RegistrationRefused("The OpenID configuration is not an LTI platform's.")

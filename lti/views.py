@@ -53,7 +53,7 @@ from lti.forms import (
     RegisterForm,
     SyncRosterForm,
 )
-from lti.launches import DEEP_LINK_SESSION_KEY, complete_launch
+from lti.launches import DEEP_LINK_SESSION_KEY, LaunchResult, complete_launch
 from lti.models import Context, Deployment, Launch, Membership, Registration, ResourceLink, Score
 from lti.tool import (
     DEEP_LINKING_REQUEST,
@@ -184,6 +184,11 @@ def launch() -> Any:
     except ShiftwellError as error:
         _rejected(error)
         raise
+    return _into_shiftwell(result)
+
+
+def _into_shiftwell(result: LaunchResult) -> Response:
+    """Where a completed launch goes, with its notice (e.g. a course hidden here)."""
     if result.notice:
         flash(result.notice, "warning")
     return redirect(result.redirect_to, 303)
@@ -239,9 +244,7 @@ def launch_complete() -> Any:
     except ShiftwellError as error:
         _rejected(error)
         raise
-    if result.notice:
-        flash(result.notice, "warning")
-    return redirect(result.redirect_to, 303)
+    return _into_shiftwell(result)
 
 
 # -- keys -------------------------------------------------------------------------------
