@@ -196,11 +196,9 @@ def result(slug: str, registration: str) -> Any:
 @auth.login_required
 def asset(slug: str, version: str, path: str) -> Response:
     found = services.get_asset(slug, version, path)
-    response = Response(found.data, mimetype=found.media_type)
-    response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response.set_etag(found.sha256)
-    return response.make_conditional(request)
+    return partner_file(
+        found.data, found.media_type, "private, max-age=31536000, immutable", found.sha256
+    )
 
 
 @bp.get("/partners/<slug>/logo")
@@ -208,7 +206,20 @@ def partner_logo(slug: str) -> Response:
     partner = services.get_partner(slug)
     if partner is None or partner.logo is None:
         abort(404)
-    response = Response(partner.logo, mimetype=partner.logo_media_type or "image/png")
-    response.headers["Cache-Control"] = "public, max-age=86400"
+    return partner_file(
+        partner.logo, partner.logo_media_type or "image/png", "public, max-age=86400"
+    )
+
+
+def partner_file(
+    data: bytes, media_type: str, cache_control: str, etag: str | None = None
+) -> Response:
+    """A file from a partner's package, served so that it can never run as a page of ours
+    (an SVG or HTML file with script in it): sandboxed, nothing allowed to load."""
+    response = Response(data, mimetype=media_type)
+    response.headers["Cache-Control"] = cache_control
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    if etag is None:
+        return response
+    response.set_etag(etag)
+    return response.make_conditional(request)

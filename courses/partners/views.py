@@ -31,6 +31,7 @@ from courses.package import PackageInvalid
 from courses.partners import preview, services, stats, uploads
 from courses.partners.forms import AcceptInvitationForm, ActionForm, InviteForm, UploadForm
 from courses.steps import StepView
+from courses.views import partner_file
 from lms_core import auth
 from lms_core.errors import ShiftwellError
 from lms_core.extensions import csrf, db, limiter
@@ -349,11 +350,7 @@ def preview_restart(partner_slug: str, slug: str, version: str) -> Response:
 def preview_asset(partner_slug: str, slug: str, version: str, path: str) -> Response:
     _, found_version = _version(partner_slug, slug, version)
     asset = services.version_asset(found_version, path)
-    response = Response(asset.data, mimetype=asset.media_type)
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response.set_etag(asset.sha256)
-    return response.make_conditional(request)
+    return partner_file(asset.data, asset.media_type, "private, max-age=3600", asset.sha256)
 
 
 # -- statistics -------------------------------------------------------------------------
