@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from lms_core.extensions import db
+from lti import roster
 from lti.models import Context, Launch, Membership, ResourceLink
 
 
@@ -87,7 +88,7 @@ def members(tenant_id: int, context_pk: int) -> list[LmsMember]:
             email=m.email,
             roles=tuple(m.roles or ()),
             status=m.status,
-            is_learner=any(r.endswith("#Learner") or r == "Learner" for r in m.roles or ()),
+            is_learner=roster.is_learner(m.roles or []),
         )
         for m in rows
     ]
